@@ -1,0 +1,85 @@
+# microhv: the hypervisor image, host unit tests, QEMU runs and tests.
+#
+#   make            build/microhv.elf (Multiboot 1 and 2)
+#   make iso        build/microhv.iso (GRUB, Multiboot 2)
+#   make run        boot it in QEMU TCG, console on this terminal
+#   make test       unit tests + QEMU end-to-end tests; last line: N passed, N failed
+#   make unit       host unit tests only
+
+BUILD ?= build
+CC ?= gcc
+LD ?= ld
+PYTHON ?= python3
+QEMU ?= qemu-system-x86_64
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+	-mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -fcf-protection=none \
+	-Ihv/include -MMD -MP
+HV_ASFLAGS := -Ihv/include -D__ASSEMBLER__ -MMD -MP
+HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 \
+	-z noexecstack --no-warn-rwx-segments -T hv/hv.ld
+
+HV_C := $(sort $(wildcard hv/*/*.c hv/arch/x86/*.c))
+HV_S := $(sort $(wildcard hv/arch/x86/*.S hv/svm/*.S))
+HV_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HV_C)) \
+	  $(patsubst %.S,$(BUILD)/%.o,$(HV_S))
+
+# Pure hypervisor code, built for the host against the fake arch.
+HV_PURE := hv/lib/printf.c hv/lib/strlcpy.c hv/core/options.c \
+	hv/core/vendor.c hv/boot/multiboot.c hv/mm/memmap.c hv/mm/palloc.c \
+	hv/mm/pgtable.c hv/acpi/tables.c hv/svm/caps.c hv/vmx/caps.c
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
+	-Wno-unused-parameter -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ihv/include \
+	-Itests/unit -MMD -MP
+UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
+
+.PHONY: all iso run test unit clean
+all: $(BUILD)/microhv.elf
+
+$(BUILD)/microhv.elf: $(HV_OBJ) hv/hv.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJ)
+
+$(BUILD)/hv/%.o: hv/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c -o $@ $<
+
+$(BUILD)/hv/%.o: hv/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_ASFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(CC) $(UNIT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/unit-tests: $(UNIT_OBJ)
+	@echo "  HOSTLD  $@"
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $(UNIT_OBJ)
+
+unit: $(BUILD)/unit/unit-tests
+	$(BUILD)/unit/unit-tests
+
+iso: $(BUILD)/microhv.iso
+$(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
+	scripts/mkiso.sh $@ $(BUILD)/microhv.elf ""
+
+run: $(BUILD)/microhv.elf
+	scripts/run.sh $(BUILD)/microhv.elf
+
+test: $(BUILD)/microhv.elf $(BUILD)/unit/unit-tests
+	$(PYTHON) tests/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(HV_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -1,0 +1,314 @@
+/* Four-level page table builder. Pure code: unit-tested on the host. */
+#include <hv/mm.h>
+#include <hv/pgtable.h>
+#include <hv/string.h>
+
+#define ENTRIES 512
+#define LEVELS 4	/* level 3 = PML4, 0 = PT */
+
+static u64 level_size(int level)
+{
+	return PAGE_SIZE << (9 * level);
+}
+
+static unsigned index_of(u64 va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * level)) & (ENTRIES - 1);
+}
+
+static u64 *table_of(u64 entry)
+{
+	return hpa_to_hva(hpa(entry & PTE_ADDR));
+}
+
+static bool canonical(u64 va)
+{
+	u64 top = va >> 47;
+
+	return top == 0 || top == 0x1ffff;
+}
+
+static bool is_leaf(u64 e, int level)
+{
+	return level == 0 || (e & PTE_PS);
+}
+
+static u64 leaf_bits(u32 flags, int level)
+{
+	u64 e = PTE_P | PTE_A;
+
+	if (flags & PT_WRITE)
+		e |= PTE_W | PTE_D;
+	if (!(flags & PT_EXEC))
+		e |= PTE_NX;
+	if (flags & PT_USER)
+		e |= PTE_U;
+	if (flags & PT_UC)
+		e |= PTE_PCD | PTE_PWT;
+	if (flags & PT_GLOBAL)
+		e |= PTE_G;
+	if (level > 0)
+		e |= PTE_PS;
+	return e;
+}
+
+/* Tables above the leaves allow everything; the leaf decides. */
+#define TABLE_BITS (PTE_P | PTE_W | PTE_U | PTE_A)
+
+static hpa_t new_table(struct pgtable *pt)
+{
+	hpa_t t = palloc_alloc(pt->pool, 1);
+
+	if (hpa_valid(t))
+		memset(hpa_to_hva(t), 0, PAGE_SIZE);
+	return t;
+}
+
+enum pt_status pt_init(struct pgtable *pt, struct palloc *pool)
+{
+	pt->pool = pool;
+	pt->root = new_table(pt);
+	return hpa_valid(pt->root) ? PT_OK : PT_ENOMEM;
+}
+
+/* Replaces a large leaf by a table of the next smaller pages. */
+static enum pt_status split(struct pgtable *pt, u64 *entry, int level)
+{
+	hpa_t t = new_table(pt);
+	u64 *child, e = *entry, step = level_size(level - 1);
+	u64 bits = e & ~PTE_ADDR & ~PTE_PS;
+
+	if (!hpa_valid(t))
+		return PT_ENOMEM;
+	if (level - 1 > 0)
+		bits |= PTE_PS;
+	child = hpa_to_hva(t);
+	for (unsigned i = 0; i < ENTRIES; i++)
+		child[i] = ((e & PTE_ADDR) + i * step) | bits;
+	*entry = hpa_u64(t) | TABLE_BITS;
+	return PT_OK;
+}
+
+/* The entry for va at target level, creating tables on the way. */
+static enum pt_status walk_to(struct pgtable *pt, u64 va, int target,
+			      u64 **out)
+{
+	u64 *table = hpa_to_hva(pt->root);
+
+	for (int level = LEVELS - 1; level > target; level--) {
+		u64 *e = &table[index_of(va, level)];
+
+		if (!(*e & PTE_P)) {
+			hpa_t t = new_table(pt);
+
+			if (!hpa_valid(t))
+				return PT_ENOMEM;
+			*e = hpa_u64(t) | TABLE_BITS;
+		} else if (is_leaf(*e, level)) {
+			return PT_EEXIST;
+		}
+		table = table_of(*e);
+	}
+	*out = &table[index_of(va, target)];
+	return PT_OK;
+}
+
+static int pick_level(u64 va, u64 pa, u64 left, u32 flags)
+{
+	if ((flags & PT_LARGE_1G) && IS_ALIGNED(va | pa, SZ_1G) &&
+	    left >= SZ_1G)
+		return 2;
+	if ((flags & (PT_LARGE_2M | PT_LARGE_1G)) &&
+	    IS_ALIGNED(va | pa, SZ_2M) && left >= SZ_2M)
+		return 1;
+	return 0;
+}
+
+enum pt_status pt_map(struct pgtable *pt, u64 va, hpa_t pa, u64 size,
+		      u32 flags)
+{
+	u64 p = hpa_u64(pa);
+
+	if (!IS_ALIGNED(va | p | size, PAGE_SIZE) || va + size < va ||
+	    !canonical(va) || (size && !canonical(va + size - 1)) ||
+	    (p & ~PTE_ADDR))
+		return PT_EINVAL;
+	while (size) {
+		int level = pick_level(va, p, size, flags);
+		u64 *e;
+		enum pt_status s = walk_to(pt, va, level, &e);
+
+		if (s)
+			return s;
+		if (*e & PTE_P)
+			return PT_EEXIST;
+		*e = p | leaf_bits(flags, level);
+		va += level_size(level);
+		p += level_size(level);
+		size -= level_size(level);
+	}
+	return PT_OK;
+}
+
+static bool table_empty(const u64 *t)
+{
+	for (unsigned i = 0; i < ENTRIES; i++)
+		if (t[i] & PTE_P)
+			return false;
+	return true;
+}
+
+/* Frees tables under *e that hold nothing any more, bottom up. */
+static void prune(struct pgtable *pt, u64 *e, int level, u64 va)
+{
+	u64 *t;
+
+	if (!(*e & PTE_P) || is_leaf(*e, level))
+		return;
+	t = table_of(*e);
+	if (level > 1)
+		prune(pt, &t[index_of(va, level - 1)], level - 1, va);
+	if (table_empty(t)) {
+		palloc_free(pt->pool, hpa(*e & PTE_ADDR), 1);
+		*e = 0;
+	}
+}
+
+/*
+ * The entry that decides va: the leaf mapping it, or the first entry on
+ * the way that is not present. *level says where it was found.
+ */
+static u64 *decisive_entry(struct pgtable *pt, u64 va, int *level)
+{
+	u64 *table = hpa_to_hva(pt->root);
+
+	for (int l = LEVELS - 1;; l--) {
+		u64 *e = &table[index_of(va, l)];
+
+		if (!(*e & PTE_P) || is_leaf(*e, l)) {
+			*level = l;
+			return e;
+		}
+		table = table_of(*e);
+	}
+}
+
+enum pt_status pt_unmap(struct pgtable *pt, u64 va, u64 size)
+{
+	u64 *root = hpa_to_hva(pt->root);
+
+	if (!IS_ALIGNED(va | size, PAGE_SIZE) || va + size < va ||
+	    !canonical(va) || (size && !canonical(va + size - 1)))
+		return PT_EINVAL;
+	while (size) {
+		int level;
+		u64 *e = decisive_entry(pt, va, &level);
+		u64 span = level_size(level);
+		u64 step = ALIGN_DOWN(va, span) + span - va;
+
+		if (*e & PTE_P) {
+			if (step != span || size < span) {
+				/* A large page sticks out: split, retry. */
+				enum pt_status s = split(pt, e, level);
+
+				if (s)
+					return s;
+				continue;
+			}
+			*e = 0;
+			prune(pt, &root[index_of(va, LEVELS - 1)],
+			      LEVELS - 1, va);
+		}
+		step = MIN(step, size);
+		va += step;
+		size -= step;
+	}
+	return PT_OK;
+}
+
+bool pt_lookup(const struct pgtable *pt, u64 va, struct pt_leaf *out)
+{
+	const u64 *table = hpa_to_hva(pt->root);
+
+	if (!canonical(va))
+		return false;
+	for (int level = LEVELS - 1; level >= 0; level--) {
+		u64 e = table[index_of(va, level)];
+
+		if (!(e & PTE_P))
+			return false;
+		if (is_leaf(e, level)) {
+			out->size = level_size(level);
+			out->va = ALIGN_DOWN(va, out->size);
+			out->pa = hpa(e & PTE_ADDR & ~(out->size - 1));
+			out->pte = e;
+			return true;
+		}
+		table = table_of(e);
+	}
+	return false;
+}
+
+static u64 sign_extend(u64 va)
+{
+	return (va & BIT(47)) ? va | 0xffff000000000000ull : va;
+}
+
+static bool walk_leaves(const u64 *table, int level, u64 base,
+			bool (*fn)(const struct pt_leaf *, void *), void *ctx)
+{
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		u64 e = table[i], va = base + i * level_size(level);
+
+		if (!(e & PTE_P))
+			continue;
+		if (is_leaf(e, level)) {
+			struct pt_leaf leaf = {
+				.va = sign_extend(va),
+				.pa = hpa(e & PTE_ADDR & ~(level_size(level) - 1)),
+				.size = level_size(level),
+				.pte = e,
+			};
+			if (!fn(&leaf, ctx))
+				return false;
+		} else if (!walk_leaves(table_of(e), level - 1, va, fn, ctx)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void pt_for_each_leaf(const struct pgtable *pt,
+		      bool (*fn)(const struct pt_leaf *, void *), void *ctx)
+{
+	walk_leaves(hpa_to_hva(pt->root), LEVELS - 1, 0, fn, ctx);
+}
+
+static u64 free_tables(struct pgtable *pt, u64 *table, int level, bool free)
+{
+	u64 n = 1;
+
+	for (unsigned i = 0; i < ENTRIES && level > 0; i++) {
+		u64 e = table[i];
+
+		if ((e & PTE_P) && !is_leaf(e, level))
+			n += free_tables(pt, table_of(e), level - 1, free);
+	}
+	if (free)
+		palloc_free(pt->pool, hva_to_hpa(table), 1);
+	return n;
+}
+
+void pt_destroy(struct pgtable *pt)
+{
+	if (!hpa_valid(pt->root))
+		return;
+	free_tables(pt, hpa_to_hva(pt->root), LEVELS - 1, true);
+	pt->root = INVALID_HPA;
+}
+
+u64 pt_table_pages(const struct pgtable *pt)
+{
+	return free_tables((struct pgtable *)pt, hpa_to_hva(pt->root),
+			   LEVELS - 1, false);
+}

@@ -1,0 +1,172 @@
+#include <hv/mm.h>
+#include <hv/pgtable.h>
+#include "harness.h"
+
+static struct palloc pool;
+static struct pgtable pt;
+
+#define POOL_PA 0x10000000ull
+#define POOL_PAGES 512
+
+static void setup(void)
+{
+	fake_mem_add(POOL_PA, POOL_PAGES * PAGE_SIZE);
+	palloc_init(&pool);
+	CHECK(palloc_add_region(&pool, hpa(POOL_PA), POOL_PAGES));
+	CHECK_EQ(pt_init(&pt, &pool), PT_OK);
+}
+
+static struct pt_leaf look(u64 va)
+{
+	struct pt_leaf l = { 0 };
+
+	CHECK(pt_lookup(&pt, va, &l));
+	return l;
+}
+
+TEST(pgtable_map_4k_and_attributes)
+{
+	struct pt_leaf l;
+
+	setup();
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x5000), 0x2000, PT_WRITE), PT_OK);
+	l = look(0x1234);
+	CHECK_EQ(l.va, 0x1000);
+	CHECK_EQ(hpa_u64(l.pa), 0x5000);
+	CHECK_EQ(l.size, PAGE_SIZE);
+	CHECK(l.pte & PTE_W);
+	CHECK(l.pte & PTE_NX);		/* not executable unless asked */
+	CHECK(!(l.pte & PTE_U));
+	CHECK_EQ(hpa_u64(look(0x2000).pa), 0x6000);
+	CHECK(!pt_lookup(&pt, 0x3000, &l));
+	CHECK(!pt_lookup(&pt, 0, &l));
+	CHECK_EQ(pt_map(&pt, 0x10000, hpa(0x10000), 0x1000,
+			PT_EXEC | PT_USER | PT_UC), PT_OK);
+	l = look(0x10000);
+	CHECK(!(l.pte & (PTE_NX | PTE_W)));
+	CHECK(l.pte & PTE_U);
+	CHECK(l.pte & PTE_PCD);
+}
+
+TEST(pgtable_large_pages_where_aligned)
+{
+	setup();
+	/* 1 GiB + 2 MiB + 4 KiB, starting 1 GiB aligned. */
+	CHECK_EQ(pt_map(&pt, 0x40000000, hpa(0x40000000),
+			SZ_1G + SZ_2M + PAGE_SIZE, PT_LARGE_1G), PT_OK);
+	CHECK_EQ(look(0x40000000).size, SZ_1G);
+	CHECK_EQ(look(0x80000000).size, SZ_2M);
+	CHECK_EQ(look(0x80200000).size, PAGE_SIZE);
+	/* Only 2 MiB allowed. */
+	CHECK_EQ(pt_map(&pt, 0x200000000ull, hpa(0x200000000ull), SZ_1G,
+			PT_LARGE_2M), PT_OK);
+	CHECK_EQ(look(0x200000000ull).size, SZ_2M);
+	/* Misaligned physical address: 4K pages. */
+	CHECK_EQ(pt_map(&pt, 0x300000000ull, hpa(0x1000), SZ_2M, PT_LARGE_2M),
+		 PT_OK);
+	CHECK_EQ(look(0x300000000ull).size, PAGE_SIZE);
+	CHECK_EQ(hpa_u64(look(0x3001ff000ull).pa), 0x200000);
+}
+
+TEST(pgtable_refuses_overlap_and_bad_input)
+{
+	setup();
+	CHECK_EQ(pt_map(&pt, 0x200000, hpa(0x200000), SZ_2M, PT_LARGE_2M),
+		 PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x201000, hpa(0x1000), PAGE_SIZE, 0), PT_EEXIST);
+	CHECK_EQ(pt_map(&pt, 0x200000, hpa(0x1000), PAGE_SIZE, 0), PT_EEXIST);
+	CHECK_EQ(pt_map(&pt, 0x1001, hpa(0x1000), PAGE_SIZE, 0), PT_EINVAL);
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x1000), 0x800, 0), PT_EINVAL);
+	CHECK_EQ(pt_map(&pt, 0x0000800000000000ull, hpa(0), PAGE_SIZE, 0),
+		 PT_EINVAL);		/* non-canonical */
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(1ull << 52), PAGE_SIZE, 0),
+		 PT_EINVAL);		/* beyond physical addresses */
+}
+
+TEST(pgtable_high_half)
+{
+	struct pt_leaf l;
+
+	setup();
+	CHECK_EQ(pt_map(&pt, 0xffffc00000001000ull, hpa(0x7000), PAGE_SIZE,
+			PT_WRITE), PT_OK);
+	l = look(0xffffc00000001ff8ull);
+	CHECK_EQ(l.va, 0xffffc00000001000ull);
+	CHECK(!pt_lookup(&pt, 0xffffc00000000000ull, &l));
+}
+
+TEST(pgtable_unmap_splits_large_pages)
+{
+	struct pt_leaf l;
+
+	setup();
+	CHECK_EQ(pt_map(&pt, 0, hpa(0), SZ_1G, PT_LARGE_1G | PT_WRITE), PT_OK);
+	CHECK_EQ(pt_unmap(&pt, 0x200000 + 0x5000, PAGE_SIZE), PT_OK);
+	CHECK(!pt_lookup(&pt, 0x205000, &l));
+	l = look(0x204000);
+	CHECK_EQ(l.size, PAGE_SIZE);
+	CHECK(l.pte & PTE_W);		/* attributes survive the split */
+	CHECK_EQ(hpa_u64(l.pa), 0x204000);
+	CHECK_EQ(look(0x400000).size, SZ_2M);
+	l = look(0x3ffff000);		/* still a 2 MiB page */
+	CHECK_EQ(hpa_u64(l.pa) + (0x3ffff000 - l.va), 0x3ffff000);
+	/* Unmapping a hole is fine; so is a range spanning holes. */
+	CHECK_EQ(pt_unmap(&pt, 0x7f0000000000ull, SZ_1G), PT_OK);
+	CHECK_EQ(pt_unmap(&pt, 0x3fe00000, SZ_1G), PT_OK);
+	CHECK(!pt_lookup(&pt, 0x3ffff000, &l));
+	CHECK_EQ(pt_unmap(&pt, 0x1001, PAGE_SIZE), PT_EINVAL);
+}
+
+TEST(pgtable_tables_go_back_to_the_pool)
+{
+	u64 before = palloc_free_pages(&pool);
+
+	setup();
+	before = palloc_free_pages(&pool);
+	CHECK_EQ(pt_map(&pt, 0x7f0000000000ull, hpa(0x1000), 16 * PAGE_SIZE,
+			PT_WRITE), PT_OK);
+	CHECK_EQ(pt_table_pages(&pt), 4);
+	CHECK_EQ(palloc_free_pages(&pool), before - 3);
+	CHECK_EQ(pt_unmap(&pt, 0x7f0000000000ull, 16 * PAGE_SIZE), PT_OK);
+	CHECK_EQ(pt_table_pages(&pt), 1);	/* the empty PML4 stays */
+	CHECK_EQ(palloc_free_pages(&pool), before);
+	pt_destroy(&pt);
+	CHECK_EQ(palloc_free_pages(&pool), before + 1);
+}
+
+static bool collect(const struct pt_leaf *l, void *ctx)
+{
+	u64 *v = ctx;
+
+	CHECK(l->va > v[0] || v[1] == 0);	/* ascending */
+	v[0] = l->va;
+	v[1]++;
+	v[2] += !!((l->pte & PTE_W) && !(l->pte & PTE_NX));
+	return true;
+}
+
+TEST(pgtable_walk_in_order_finds_wx)
+{
+	u64 seen[3] = { 0, 0, 0 };
+
+	setup();
+	CHECK_EQ(pt_map(&pt, 0xffffc00000000000ull, hpa(0x1000), PAGE_SIZE,
+			PT_WRITE), PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x100000, hpa(0x100000), 2 * PAGE_SIZE, PT_EXEC),
+		 PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x400000, hpa(0x400000), PAGE_SIZE,
+			PT_EXEC | PT_WRITE), PT_OK);
+	pt_for_each_leaf(&pt, collect, seen);
+	CHECK_EQ(seen[1], 4);
+	CHECK_EQ(seen[0], 0xffffc00000000000ull);	/* sign-extended, last */
+	CHECK_EQ(seen[2], 1);
+}
+
+TEST(pgtable_out_of_table_pages)
+{
+	fake_mem_add(POOL_PA, 3 * PAGE_SIZE);
+	palloc_init(&pool);
+	CHECK(palloc_add_region(&pool, hpa(POOL_PA), 3));	/* 2 usable */
+	CHECK_EQ(pt_init(&pt, &pool), PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x1000), PAGE_SIZE, 0), PT_ENOMEM);
+}
