@@ -74,7 +74,7 @@ $(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
 	scripts/mkiso.sh $@ $(BUILD)/microhv.elf ""
 
 run: $(BUILD)/microhv.elf
-	scripts/run.sh $(BUILD)/microhv.elf
+	scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
 test: $(BUILD)/microhv.elf $(BUILD)/unit/unit-tests
 	$(PYTHON) tests/run.py --build $(BUILD)

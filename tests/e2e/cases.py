@@ -1,0 +1,88 @@
+"""End-to-end boots of the hypervisor in QEMU TCG.
+
+Each case boots the image, checks serial markers (in order), markers that
+must not appear, how often some appear, and QEMU's exit status. Codes are
+those of hv/include/hv/exit.h; qemu.exit_status() maps them.
+"""
+from qemu import exit_status
+
+OK, PANIC, NO_VIRT, NO_BACKEND, BAD_CONFIG, NO_MEMORY = 0, 1, 2, 3, 4, 5
+
+
+def booted(ncpus, after_mem=()):
+    """Markers every successful boot prints, in this order."""
+    return [
+        r"hv: microhv \S+ starting",
+        r"virt: svm \(AMD-V\) backend",
+    ] + list(after_mem) + [
+        r"vmm: own page tables live",
+        r"smp: %d of %d CPUs online with AMD-V enabled" % (ncpus, ncpus),
+        r"W\^X: \d+ mappings, none writable and executable",
+    ]
+
+
+NEVER = [r"hv: error:", r"EXCEPTION"]
+
+
+def boot(name, smp, mem, cmdline="", cpu="max", expect=(), counts=None,
+         status=OK, forbid=NEVER, timeout=120, boot_via="mb1", audit=None):
+    return dict(name=name, smp=smp, mem=mem, cmdline=cmdline, cpu=cpu,
+                expect=list(expect), counts=counts or {}, status=status,
+                forbid=list(forbid), timeout=timeout, boot_via=boot_via,
+                audit=audit)
+
+
+def amdv_on_every_cpu(n):
+    return {r"cpu\d+: AMD-V enabled .* VMRUN self-test passed": n}
+
+
+CASES = [
+    boot("boot/mb1-smp1-256M", 1, "256M", "debug_exit=0xf4",
+         expect=booted(1) + [r"stopping \(status 0\)"],
+         counts=amdv_on_every_cpu(1)),
+    boot("boot/mb1-smp2-2G", 2, "2G", "debug_exit=0xf4",
+         expect=booted(2) + [r"stopping \(status 0\)"],
+         counts=amdv_on_every_cpu(2)),
+    boot("boot/mb1-smp4-6G-above-4G", 4, "6G",
+         "debug_exit=0xf4 selftest=mem",
+         expect=booted(4, after_mem=[
+             r"mem: hypervisor pool \[1[0-9a-f]{8}-1[0-9a-f]{8}\)",
+             r"mem: RAM \d+ MiB, 3072 MiB above 4 GiB"]) + [
+             r"selftest mem: cycled \d+ pages \([1-9]\d* above 4 GiB\): "
+             r"all intact, pool restored",
+             r"stopping \(status 0\)"],
+         counts=amdv_on_every_cpu(4)),
+    boot("boot/grub-mb2-smp2", 2, "512M", "debug_exit=0xf4",
+         boot_via="iso",
+         expect=[r"starting \(Multiboot2, loader 'GRUB 2"] + booted(2)[1:],
+         counts=amdv_on_every_cpu(2)),
+    boot("boot/ap-fault-parks-only-that-cpu", 2, "512M",
+         "debug_exit=0xf4 selftest=ap_fault", forbid=[],
+         expect=[r"cpu1: AMD-V enabled",
+                 r"cpu1: EXCEPTION #PF \(vector 14\) error 0x2 at rip",
+                 r"cpu1: +cr0 [0-9a-f]+ cr2 0000000000000010",
+                 r"cpu1: parked; the other CPUs go on",
+                 r"selftest ap_fault: cpu1 reported its fault and parked",
+                 r"stopping \(status 0\)"]),
+    boot("refuse/no-svm", 1, "256M", "debug_exit=0xf4", cpu="qemu64,-svm",
+         status=NO_VIRT, forbid=[r"AMD-V enabled", r"EXCEPTION"],
+         expect=[r"hv: error: this AMD CPU has no AMD-V "
+                 r"\(CPUID 8000_0001h:ECX.SVM = 0\)",
+                 r"stopping \(status 2\)"]),
+    boot("refuse/intel-without-vtx", 1, "256M", "debug_exit=0xf4",
+         cpu="qemu64,vendor=GenuineIntel", status=NO_VIRT,
+         forbid=[r"AMD-V enabled", r"EXCEPTION"],
+         expect=[r"hv: error: this Intel CPU has no VT-x",
+                 r"stopping \(status 2\)"]),
+    boot("refuse/bad-option", 1, "256M", "debug_exit=0xf4 loglevel=loud",
+         status=BAD_CONFIG, forbid=[r"AMD-V enabled"],
+         expect=[r"hv: error: command line: bad option 'loglevel=loud' "
+                 r"\(loglevel: expected"]),
+    boot("refuse/pool-too-big", 1, "256M", "debug_exit=0xf4 hv_mem=4G",
+         status=NO_MEMORY, forbid=[r"AMD-V enabled", r"EXCEPTION"],
+         expect=[r"hv: error: not enough RAM for a 4096 MiB hypervisor "
+                 r"pool \(hv_mem=\)"]),
+    boot("audit/wx-info-tlb", 2, "1G", "", forbid=NEVER,
+         expect=booted(2) + [r"idle: every CPU is halted"], status=None,
+         audit="wx"),
+]
