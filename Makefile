@@ -19,8 +19,8 @@ HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
 	-mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
 	-fno-omit-frame-pointer -fcf-protection=none \
-	-Ihv/include -MMD -MP
-HV_ASFLAGS := -Ihv/include -D__ASSEMBLER__ -MMD -MP
+	-Ihv/include -Iinclude -MMD -MP
+HV_ASFLAGS := -Ihv/include -Iinclude -D__ASSEMBLER__ -MMD -MP
 HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 \
 	-z noexecstack --no-warn-rwx-segments -T hv/hv.ld
 
@@ -32,11 +32,11 @@ HV_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HV_C)) \
 # Pure hypervisor code, built for the host against the fake arch.
 HV_PURE := hv/lib/printf.c hv/lib/strlcpy.c hv/core/options.c \
 	hv/core/vendor.c hv/boot/multiboot.c hv/mm/memmap.c hv/mm/palloc.c \
-	hv/mm/pgtable.c hv/acpi/tables.c hv/svm/caps.c hv/vmx/caps.c
+	hv/mm/pgtable.c hv/mm/pool.c hv/mm/frame.c hv/acpi/tables.c hv/svm/caps.c hv/vmx/caps.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-Wno-unused-parameter -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ihv/include \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Ihv/include -Iinclude \
 	-Itests/unit -MMD -MP
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
 

@@ -8,6 +8,7 @@
 #include <hv/mm.h>
 #include <hv/options.h>
 #include <hv/percpu.h>
+#include <hv/root.h>
 #include <hv/smp.h>
 #include <hv/string.h>
 #include <hv/virt.h>
@@ -138,10 +139,16 @@ static __noreturn void bsp_main(void)
 		nr_cpus);
 	check_wx();
 	ok = run_selftests() && online == nr_cpus;
-	if (!boot_info.n_mod)
-		pr_info("no root partition module given: nothing to boot");
-	else
-		pr_warn("booting the root partition is not implemented yet");
+	if (boot_info.n_mod) {
+		if (!ok)
+			hv_fatal(HV_EXIT_PANIC, "not booting the root: a CPU or "
+				 "a self-test failed");
+		if (!virt_global_init())
+			hv_fatal(HV_EXIT_NO_MEMORY, "no memory for intercept maps");
+		root_build(&boot_info);
+		sched_boot_root();
+	}
+	pr_info("no root partition module given: nothing to boot");
 	if (opts.debug_exit_port)
 		hv_exit(ok ? HV_EXIT_OK : HV_EXIT_PANIC);
 	pr_info("idle: every CPU is halted in the hypervisor");

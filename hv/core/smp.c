@@ -7,6 +7,7 @@
 #include <hv/hvmem.h>
 #include <hv/log.h>
 #include <hv/mm.h>
+#include <hv/partition.h>
 #include <hv/percpu.h>
 #include <hv/smp.h>
 #include <hv/string.h>
@@ -102,6 +103,9 @@ void cpu_setup_tables(struct percpu *cpu)
 	desc_load_cpu(cpu);
 	write_cr0(read_cr0() | CR0_WP | CR0_NE);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	/* FXSAVE/XSAVE of guest state needs these in the host's CR4. */
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT |
+		  ((cpuid(1, 0).ecx & BIT(26)) ? CR4_OSXSAVE : 0));
 }
 
 bool cpu_enable_virt(struct percpu *cpu)
@@ -112,6 +116,10 @@ bool cpu_enable_virt(struct percpu *cpu)
 	if (s) {
 		pr_err("cpu%u: cannot enable %s: %s", cpu->index,
 		       virt_backend_name(virt_caps.vendor), why);
+		return false;
+	}
+	if (!cpu_virt_setup(cpu)) {
+		pr_err("cpu%u: no memory for per-CPU state", cpu->index);
 		return false;
 	}
 	if (!virt_cpu_selftest(cpu)) {
@@ -148,7 +156,7 @@ void ap_main(u32 index)
 	set_cpu_state(cpu, CPU_ONLINE);
 	if (smp_selftest_fault_cpu == index)
 		selftest_fault(cpu);
-	halt_forever();	/* until there is a root partition to run */
+	root_partition_run(index);	/* sleeps until the root exists */
 }
 
 static void install_trampoline(hpa_t page)

@@ -217,6 +217,14 @@ u32 memmap_take_top(struct memmap *m, u64 size, u64 floor, u64 ceiling,
 	return n;
 }
 
+void memmap_release(struct memmap *m, enum mem_type t)
+{
+	for (u32 i = 0; i < m->n; i++)
+		if (m->r[i].type == t)
+			m->r[i].type = MEM_RAM;
+	merge(m);
+}
+
 u64 memmap_total(const struct memmap *m, enum mem_type t)
 {
 	u64 sum = 0;

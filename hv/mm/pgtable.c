@@ -57,16 +57,36 @@ static u64 leaf_bits(u32 flags, int level)
 
 static hpa_t new_table(struct pgtable *pt)
 {
-	hpa_t t = palloc_alloc(pt->pool, 1);
+	hpa_t t = pt->pages.alloc(pt->pages.ctx);
 
 	if (hpa_valid(t))
 		memset(hpa_to_hva(t), 0, PAGE_SIZE);
 	return t;
 }
 
-enum pt_status pt_init(struct pgtable *pt, struct palloc *pool)
+static void free_table(struct pgtable *pt, hpa_t t)
 {
-	pt->pool = pool;
+	pt->pages.free(pt->pages.ctx, t);
+}
+
+static hpa_t palloc_one(void *ctx)
+{
+	return palloc_alloc(ctx, 1);
+}
+
+static void palloc_one_free(void *ctx, hpa_t page)
+{
+	palloc_free(ctx, page, 1);
+}
+
+struct pt_pages pt_pages_from_palloc(struct palloc *pool)
+{
+	return (struct pt_pages){ palloc_one, palloc_one_free, pool };
+}
+
+enum pt_status pt_init(struct pgtable *pt, const struct pt_pages *pages)
+{
+	pt->pages = *pages;
 	pt->root = new_table(pt);
 	return hpa_valid(pt->root) ? PT_OK : PT_ENOMEM;
 }
@@ -169,7 +189,7 @@ static void prune(struct pgtable *pt, u64 *e, int level, u64 va)
 	if (level > 1)
 		prune(pt, &t[index_of(va, level - 1)], level - 1, va);
 	if (table_empty(t)) {
-		palloc_free(pt->pool, hpa(*e & PTE_ADDR), 1);
+		free_table(pt, hpa(*e & PTE_ADDR));
 		*e = 0;
 	}
 }
@@ -295,7 +315,7 @@ static u64 free_tables(struct pgtable *pt, u64 *table, int level, bool free)
 			n += free_tables(pt, table_of(e), level - 1, free);
 	}
 	if (free)
-		palloc_free(pt->pool, hva_to_hpa(table), 1);
+		free_table(pt, hva_to_hpa(table));
 	return n;
 }
 

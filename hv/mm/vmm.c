@@ -112,7 +112,7 @@ void vmm_init(void)
 {
 	for (unsigned i = 0; i < 512; i++)
 		hv_pml4[i] = 0;
-	hv_pt.pool = &hv_pool;
+	hv_pt.pages = pt_pages_from_palloc(&hv_pool);
 	hv_pt.root = hva_to_hpa(hv_pml4);
 	map_image();
 	for (u32 i = 0; i < hv_memmap.n; i++)

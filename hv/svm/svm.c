@@ -59,6 +59,14 @@ enum virt_status svm_cpu_enable(struct percpu *cpu, char why[VIRT_WHY_LEN])
 		hv_snprintf(why, VIRT_WHY_LEN, "EFER.SVME did not stick");
 		return VIRT_FAILED;
 	}
+	/* The host's FS/GS/TR and syscall MSRs, VMLOADed after each exit. */
+	cpu->host_vmcb = page_alloc(1);
+	if (!hpa_valid(cpu->host_vmcb)) {
+		hv_snprintf(why, VIRT_WHY_LEN, "no memory for the host VMCB");
+		return VIRT_FAILED;
+	}
+	__asm__ __volatile__("vmsave %%rax" ::"a"(hpa_u64(cpu->host_vmcb))
+			     : "memory");
 	return VIRT_OK;
 }
 

@@ -13,7 +13,7 @@ struct vmcb_seg {
 	u16 attrib;		/* descriptor bits 40-47 and 52-55, packed */
 	u32 limit;
 	u64 base;
-} __packed;
+};
 static_assert(sizeof(struct vmcb_seg) == 16, "VMCB segment");
 
 struct vmcb_control {
@@ -56,7 +56,7 @@ struct vmcb_control {
 	u64 reserved5;
 	u64 vmsa_pa;		/* 0x108 */
 	u8 reserved6[0x400 - 0x110];
-} __packed;
+};
 static_assert(sizeof(struct vmcb_control) == 0x400, "VMCB control area");
 
 struct vmcb_save {
@@ -97,12 +97,12 @@ struct vmcb_save {
 	u64 last_excp_from;	/* 0x688 */
 	u64 last_excp_to;	/* 0x690 */
 	u8 reserved6[0x1000 - 0x698];
-} __packed;
+};
 
 struct vmcb {
 	struct vmcb_control control;
 	struct vmcb_save save;
-} __packed;
+};
 static_assert(sizeof(struct vmcb) == 0x1000, "VMCB is one page");
 static_assert(__builtin_offsetof(struct vmcb, save.cpl) == 0x4cb, "CPL");
 static_assert(__builtin_offsetof(struct vmcb, save.efer) == 0x4d0, "EFER");
@@ -131,6 +131,7 @@ static_assert(__builtin_offsetof(struct vmcb, control.next_rip) == 0xc8,
 
 /* Exit codes. */
 #define SVM_EXIT_INTR 0x060
+#define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_HLT 0x078
 #define SVM_EXIT_IOIO 0x07b

@@ -4,6 +4,7 @@
 
 static struct palloc pool;
 static struct pgtable pt;
+static struct pt_pages pages;
 
 #define POOL_PA 0x10000000ull
 #define POOL_PAGES 512
@@ -13,7 +14,8 @@ static void setup(void)
 	fake_mem_add(POOL_PA, POOL_PAGES * PAGE_SIZE);
 	palloc_init(&pool);
 	CHECK(palloc_add_region(&pool, hpa(POOL_PA), POOL_PAGES));
-	CHECK_EQ(pt_init(&pt, &pool), PT_OK);
+	pages = pt_pages_from_palloc(&pool);
+	CHECK_EQ(pt_init(&pt, &pages), PT_OK);
 }
 
 static struct pt_leaf look(u64 va)
@@ -167,6 +169,7 @@ TEST(pgtable_out_of_table_pages)
 	fake_mem_add(POOL_PA, 3 * PAGE_SIZE);
 	palloc_init(&pool);
 	CHECK(palloc_add_region(&pool, hpa(POOL_PA), 3));	/* 2 usable */
-	CHECK_EQ(pt_init(&pt, &pool), PT_OK);
+	pages = pt_pages_from_palloc(&pool);
+	CHECK_EQ(pt_init(&pt, &pages), PT_OK);
 	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x1000), PAGE_SIZE, 0), PT_ENOMEM);
 }

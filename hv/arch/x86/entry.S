@@ -113,3 +113,18 @@ switch_stack:
 	xorl %ebp, %ebp
 	call *%rsi
 	ud2
+
+	/*
+	 * idle_wait(flag): halt until *flag (a bool) is set. Another CPU
+	 * sets the flag and then sends an NMI; the NMI handler moves a RIP
+	 * sitting on idle_hlt_insn past the HLT, so a wake-up that lands
+	 * between the test and the HLT is not lost.
+	 */
+	.globl idle_wait, idle_hlt_insn
+idle_wait:
+1:	cmpb $0, (%rdi)
+	jne 2f
+idle_hlt_insn:
+	hlt
+	jmp 1b
+2:	ret

@@ -77,7 +77,7 @@ void exception_dispatch(struct exc_frame *f)
 	if (apply_fixup(f) || apply_exec_probe(c, f))
 		return;
 	if (f->vector == X86_VEC_NMI) {
-		pr_warn("cpu%u: unexpected NMI ignored", c->index);
+		nmi_handle(f);
 		return;
 	}
 	if (++c->exception_depth > 1) {

@@ -10,6 +10,7 @@
 #define LAPIC_ICR_HIGH 0x310
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
 
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_LEVEL_ASSERT (1u << 14)
@@ -71,4 +72,9 @@ bool lapic_send_init(u32 apic_id)
 bool lapic_send_sipi(u32 apic_id, u8 vector)
 {
 	return send_ipi(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT | vector);
+}
+
+bool lapic_send_nmi(u32 apic_id)
+{
+	return send_ipi(apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
 }

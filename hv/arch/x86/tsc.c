@@ -44,6 +44,31 @@ u64 tsc_khz(void)
 	return khz;
 }
 
+/*
+ * floor(2^64 * 10^7 / tsc_hz): the TLFS reference-time scale, so that
+ * 100 ns units = (tsc * scale) >> 64. Binary long division, because a
+ * 128-bit divide would need libgcc.
+ */
+u64 tsc_ref_scale(void)
+{
+	static u64 cached_for, scale;
+	u64 hz = khz * 1000, rem = 10000000, q = 0;
+
+	if (cached_for == khz)
+		return scale;
+	for (int i = 0; i < 64; i++) {
+		rem <<= 1;
+		q <<= 1;
+		if (rem >= hz) {
+			rem -= hz;
+			q |= 1;
+		}
+	}
+	scale = q;
+	cached_for = khz;
+	return q;
+}
+
 void udelay(u64 us)
 {
 	u64 end = rdtsc() + us * khz / 1000;

@@ -56,6 +56,9 @@ bool memmap_claim(struct memmap *m, u64 base, u64 len, enum mem_type t);
 u32 memmap_take_top(struct memmap *m, u64 size, u64 floor, u64 ceiling,
 		    enum mem_type t, struct mem_region *out, u32 max_out);
 
+/* Every region of type t becomes RAM again (returned to the root). */
+void memmap_release(struct memmap *m, enum mem_type t);
+
 u64 memmap_total(const struct memmap *m, enum mem_type t);
 u64 memmap_end(const struct memmap *m);	/* end of the highest range */
 

@@ -10,6 +10,9 @@
 
 #include <hv/acpi.h>
 #include <hv/vmm.h>
+
+struct vp;
+struct partition;
 #include <x86/desc.h>
 
 enum cpu_state {
@@ -31,6 +34,16 @@ struct percpu {
 	u64 probe_rip;			/* [C] see probe_exec() */
 	bool probe_faulted;		/* [C] */
 	hpa_t svm_hsave;		/* [C] host save area */
+	hpa_t host_vmcb;		/* [C] VMSAVE image of the host */
+	struct vp *root_vp;		/* [B] the root VP bound here */
+	struct partition *in_guest;	/* [A] partition running here */
+	struct vp *guest_vp;		/* [A] VP running here */
+	u32 nmi_reasons;		/* [A] NMI_* asked of this CPU */
+	u32 next_asid;			/* [C] */
+	u64 asid_gen;			/* [C] */
+	bool root_nmi_pending;		/* [C] an NMI owed to the root */
+	u8 *hc_in;			/* [C] hypercall input copy, a page */
+	u8 *hc_out;			/* [C] hypercall output, a page */
 };
 
 extern struct percpu cpus[HV_MAX_CPUS];
@@ -49,6 +62,14 @@ u32 this_cpu_index(void);
 
 /* Points GS at cpus[index] on the calling CPU. */
 void percpu_bind(u32 index);
+
+/* Why another CPU sent us an NMI. Anything else is the root's NMI. */
+#define NMI_FLUSH BIT(0)	/* drop stale translations (tlb_shootdown) */
+#define NMI_WAKE BIT(1)		/* a root VP was started */
+#define NMI_KICK BIT(2)		/* leave guest mode once */
+
+void cpu_send_nmi(u32 cpu, u32 reason);
+void cpu_wake(u32 cpu);
 
 static inline enum cpu_state cpu_state(const struct percpu *c)
 {

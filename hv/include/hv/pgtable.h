@@ -40,9 +40,20 @@ enum pt_status {
 	PT_EINVAL = -3,		/* unaligned or non-canonical */
 };
 
+/*
+ * Where table pages come from: the hypervisor's pool for its own tables
+ * and the root's NPT, a partition's deposited pool for a child's NPT.
+ * Table allocation is a cold path, so an indirect call is fine here.
+ */
+struct pt_pages {
+	hpa_t (*alloc)(void *ctx);	/* one page, or INVALID_HPA */
+	void (*free)(void *ctx, hpa_t page);
+	void *ctx;
+};
+
 struct pgtable {
 	hpa_t root;		/* the PML4 */
-	struct palloc *pool;	/* where table pages come from and go back */
+	struct pt_pages pages;
 };
 
 struct pt_leaf {
@@ -52,7 +63,10 @@ struct pt_leaf {
 	u64 pte;		/* the raw entry */
 };
 
-enum pt_status pt_init(struct pgtable *pt, struct palloc *pool);
+enum pt_status pt_init(struct pgtable *pt, const struct pt_pages *pages);
+
+/* A pt_pages drawing single pages from a palloc. */
+struct pt_pages pt_pages_from_palloc(struct palloc *pool);
 
 /* Maps [va, va+size) to [pa, pa+size). Refuses to replace a mapping. */
 enum pt_status pt_map(struct pgtable *pt, u64 va, hpa_t pa, u64 size,

@@ -17,6 +17,11 @@ void cpu_setup_tables(struct percpu *cpu);
 /* Turns virtualization on for the calling CPU and proves it with VMRUN. */
 bool cpu_enable_virt(struct percpu *cpu);
 
-extern u32 smp_selftest_fault_cpu;	/* 0: none */
+extern u32 smp_selftest_fault_cpu;
+
+/* core/sched.c */
+bool cpu_virt_setup(struct percpu *cpu);
+void sched_release_aps(void);
+__noreturn void sched_boot_root(void);	/* 0: none */
 
 #endif

@@ -53,4 +53,38 @@ void virt_describe(const struct virt_caps *caps, char *buf, size_t len);
 
 extern struct virt_caps virt_caps;
 
+/*
+ * Virtual processors. The vendor keeps a VP's architectural state in its
+ * control block (vp->vmcb); the core reaches it only through these.
+ */
+struct vp;
+struct hv_register_value;
+struct hv_initial_vp_context;
+
+enum dispatch_result {
+	DISPATCH_INTERCEPT,	/* the VP needs the root: message posted */
+	DISPATCH_PREEMPTED,	/* the root has an interrupt to take */
+};
+
+/* x86 power-on state (child) or the root's own set-up (root). */
+void virt_vp_init(struct vp *vp);
+enum hv_status virt_vp_get_reg(struct vp *vp, u32 name,
+			       struct hv_register_value *val);
+enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
+			       const struct hv_register_value *val);
+/* TLFS PendingInterruption register: an event to inject at next entry. */
+enum hv_status virt_vp_set_pending_interruption(struct vp *vp, u64 value);
+void virt_vp_load_context(struct vp *vp,
+			  const struct hv_initial_vp_context *ctx);
+/* Flat 32-bit protected mode, paging off, as Multiboot enters kernels. */
+void virt_vp_load_flat32(struct vp *vp, u64 entry, u32 eax, u32 ebx);
+
+/* Runs a child VP on this CPU until the root must act. */
+enum dispatch_result virt_vp_dispatch(struct vp *vp);
+/* Runs this CPU's root VP for ever. */
+__noreturn void virt_run_root(struct vp *vp);
+
+/* Shared intercept bitmaps; once, at boot. */
+bool virt_global_init(void);
+
 #endif

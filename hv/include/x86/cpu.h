@@ -14,6 +14,8 @@
 #define CR4_PAE BIT(5)
 #define CR4_PGE BIT(7)
 #define CR4_OSFXSR BIT(9)
+#define CR4_OSXMMEXCPT BIT(10)
+#define CR4_OSXSAVE BIT(18)
 
 #define RFLAGS_IF BIT(9)
 

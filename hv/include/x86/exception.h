@@ -22,6 +22,9 @@ static_assert(sizeof(struct exc_frame) == 22 * 8, "exception frame");
 
 void exception_dispatch(struct exc_frame *f);
 
+/* NMIs: cross-CPU requests (core/sched.c) or the root's own. */
+void nmi_handle(struct exc_frame *f);
+
 /*
  * Runs code at addr (which must end in "ret") and says whether fetching
  * it faulted. Used to prove that data pages are not executable.

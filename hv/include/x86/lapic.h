@@ -13,5 +13,6 @@ bool lapic_x2apic_mode(void);
 u32 lapic_id(void);
 bool lapic_send_init(u32 apic_id);
 bool lapic_send_sipi(u32 apic_id, u8 vector);
+bool lapic_send_nmi(u32 apic_id);
 
 #endif

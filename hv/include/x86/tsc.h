@@ -6,6 +6,7 @@
 
 void tsc_calibrate(void);
 u64 tsc_khz(void);
+u64 tsc_ref_scale(void);	/* 100 ns units = (tsc * scale) >> 64 */
 void udelay(u64 us);
 
 #endif

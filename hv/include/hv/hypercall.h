@@ -1,0 +1,15 @@
+/* The hypercall entry point, called by the vendor exit handler. */
+#ifndef HV_HYPERCALL_H
+#define HV_HYPERCALL_H
+
+#include <hv/vp.h>
+
+/*
+ * Executes the hypercall in rcx (control), rdx, r8 (input and output
+ * GPAs, or fast input) for vp. Returns the result value for RAX.
+ */
+u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8);
+
+#define HVCALL_NOTIFY_LONG_SPIN_WAIT 0x0008	/* our "null" hypercall */
+
+#endif

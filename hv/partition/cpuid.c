@@ -1,0 +1,105 @@
+/* CPUID as partitions see it. Pure code: unit-tested on the host. */
+#include <microhv/hvabi.h>
+#include <hv/cpuid.h>
+
+#define LEAF1_ECX_MONITOR BIT(3)
+#define LEAF1_ECX_VMX BIT(5)
+#define LEAF1_ECX_XSAVE BIT(26)
+#define LEAF1_ECX_OSXSAVE BIT(27)
+#define LEAF1_ECX_AVX BIT(28)
+#define LEAF1_ECX_HYPERVISOR BIT(31)
+#define LEAF7_EBX_AVX2 BIT(5)
+#define LEAF7_EBX_AVX512 (0xffffull << 16)
+#define EXT1_ECX_SVM BIT(2)
+
+/* Hyper-V feature bits (CPUID 0x40000003 EDX, 0x40000004 EAX). */
+#define HV_BUILD 0x00004a61	/* microhv's own build number */
+
+u64 cpuid_root_privileges(void)
+{
+	return HV_PRIV_TIME_REF_COUNT | HV_PRIV_HYPERCALL_MSRS |
+	       HV_PRIV_VP_INDEX | HV_PRIV_CREATE_PARTITIONS |
+	       HV_PRIV_ACCESS_PARTITION_ID | HV_PRIV_ACCESS_MEMORY_POOL |
+	       HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_START_VP;
+}
+
+u64 cpuid_child_privileges(void)
+{
+	return HV_PRIV_TIME_REF_COUNT | HV_PRIV_HYPERCALL_MSRS |
+	       HV_PRIV_VP_INDEX;
+}
+
+static void hypervisor_leaf(const struct cpuid_view *v, u32 leaf,
+			    struct cpuid_result *r)
+{
+	*r = (struct cpuid_result){ 0, 0, 0, 0 };
+	switch (leaf) {
+	case HV_CPUID_VENDOR:
+		r->eax = HV_CPUID_MAX_LEAF;
+		r->ebx = v->root ? HV_VENDOR_MICROHV_EBX : HV_VENDOR_MICROSOFT_EBX;
+		r->ecx = v->root ? HV_VENDOR_MICROHV_ECX : HV_VENDOR_MICROSOFT_ECX;
+		r->edx = v->root ? HV_VENDOR_MICROHV_EDX : HV_VENDOR_MICROSOFT_EDX;
+		break;
+	case HV_CPUID_INTERFACE:
+		r->eax = HV_INTERFACE_HV1;
+		break;
+	case HV_CPUID_VERSION:
+		r->eax = HV_BUILD;
+		r->ebx = 0x000a0000;	/* 10.0 */
+		break;
+	case HV_CPUID_FEATURES:
+		r->eax = (u32)v->privileges;
+		r->ebx = (u32)(v->privileges >> 32);
+		break;
+	case HV_CPUID_HINTS:
+		r->ebx = 0xffffffffu;	/* never notify about spinlocks */
+		break;
+	case HV_CPUID_LIMITS:
+		r->eax = v->max_vps;
+		r->ebx = v->max_lps;
+		break;
+	default:
+		break;	/* every other hypervisor leaf reads as zeros */
+	}
+}
+
+void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
+		  struct cpuid_result *r)
+{
+	if (leaf >= 0x40000000u && leaf <= 0x4fffffffu) {
+		hypervisor_leaf(v, leaf, r);
+		return;
+	}
+	switch (leaf) {
+	case 1:
+		r->ecx |= LEAF1_ECX_HYPERVISOR;
+		r->ecx &= ~LEAF1_ECX_VMX;
+		if (!v->root)
+			/* No XSAVE: XCR0 stays the root's (see docs/abi.md). */
+			r->ecx &= ~(LEAF1_ECX_MONITOR | LEAF1_ECX_XSAVE |
+				    LEAF1_ECX_OSXSAVE | LEAF1_ECX_AVX);
+		/* OSXSAVE mirrors the caller's CR4, not the hypervisor's. */
+		r->ecx &= ~LEAF1_ECX_OSXSAVE;
+		if (v->root && v->osxsave)
+			r->ecx |= LEAF1_ECX_OSXSAVE;
+		if (!v->root) {
+			/* Initial APIC id = VP index. */
+			r->ebx = (r->ebx & 0x00ffffffu) | (v->vp_index << 24);
+		}
+		break;
+	case 7:
+		if (!v->root && subleaf == 0)
+			r->ebx &= ~(u32)(LEAF7_EBX_AVX2 | LEAF7_EBX_AVX512);
+		break;
+	case 0xd:
+		if (!v->root)
+			*r = (struct cpuid_result){ 0, 0, 0, 0 };
+		break;
+	case 0x80000001u:
+		r->ecx &= ~EXT1_ECX_SVM;
+		break;
+	case 0x8000000au:
+		*r = (struct cpuid_result){ 0, 0, 0, 0 };
+		break;
+	}
+}

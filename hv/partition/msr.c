@@ -1,0 +1,160 @@
+/* MSR emulation for partitions (see hv/msr.h). */
+#include <hv/mm.h>
+#include <hv/msr.h>
+#include <hv/string.h>
+#include <hv/virt.h>
+#include <x86/cpu.h>
+#include <x86/msr.h>
+#include <x86/tsc.h>
+
+#define MSR_TSC 0x10
+#define HYPERCALL_GPFN_MASK 0xfffffffffffff000ull
+
+u64 partition_reference_time(struct partition *p)
+{
+	u64 ticks = rdtsc() - p->ref_time_tsc0;
+
+	return (u64)(((unsigned __int128)ticks * tsc_ref_scale()) >> 64);
+}
+
+/* VMMCALL; RET. ENDBR64 first, so kernels with IBT accept the page. */
+static const u8 hypercall_code[] = {
+	0xf3, 0x0f, 0x1e, 0xfa, 0x0f, 0x01, 0xd9, 0xc3,
+};
+
+static bool write_hypercall_page(struct partition *p, u64 gpfn)
+{
+	hpa_t page;
+
+	if (!gpa_to_hpa(p, gpa(gpfn << PAGE_SHIFT), PAGE_SIZE, true, &page))
+		return false;
+	memset(hpa_to_hva(page), 0xcc, PAGE_SIZE);
+	memcpy(hpa_to_hva(page), hypercall_code, sizeof(hypercall_code));
+	return true;
+}
+
+static enum msr_result write_hypercall_msr(struct partition *p, u64 val)
+{
+	u64 old = READ_ONCE(p->hypercall_msr);
+
+	if (old & HV_MSR_HYPERCALL_LOCKED)
+		return MSR_DONE;	/* TLFS: locked means ignored */
+	if (!READ_ONCE(p->guest_os_id))
+		val &= ~HV_MSR_HYPERCALL_ENABLE;
+	val &= HYPERCALL_GPFN_MASK | HV_MSR_HYPERCALL_ENABLE |
+	       HV_MSR_HYPERCALL_LOCKED;
+	if ((val & HV_MSR_HYPERCALL_ENABLE) &&
+	    !write_hypercall_page(p, val >> PAGE_SHIFT))
+		return MSR_GP;
+	WRITE_ONCE(p->hypercall_msr, val);
+	return MSR_DONE;
+}
+
+static enum msr_result read_synthetic(struct vp *vp, u32 msr, u64 *val)
+{
+	struct partition *p = vp->part;
+
+	switch (msr) {
+	case HV_MSR_GUEST_OS_ID: *val = READ_ONCE(p->guest_os_id); break;
+	case HV_MSR_HYPERCALL: *val = READ_ONCE(p->hypercall_msr); break;
+	case HV_MSR_VP_INDEX: *val = vp->index; break;
+	case HV_MSR_TIME_REF_COUNT: *val = partition_reference_time(p); break;
+	default: return MSR_GP;
+	}
+	return MSR_DONE;
+}
+
+static enum msr_result write_synthetic(struct vp *vp, u32 msr, u64 val)
+{
+	struct partition *p = vp->part;
+
+	switch (msr) {
+	case HV_MSR_GUEST_OS_ID:
+		WRITE_ONCE(p->guest_os_id, val);
+		if (!val)
+			WRITE_ONCE(p->hypercall_msr, READ_ONCE(p->hypercall_msr) &
+				   ~HV_MSR_HYPERCALL_ENABLE);
+		return MSR_DONE;
+	case HV_MSR_HYPERCALL:
+		return write_hypercall_msr(p, val);
+	case HV_MSR_RESET:
+		return p->is_root ? MSR_GP : MSR_TO_ROOT;
+	default:
+		return MSR_GP;	/* read-only or unknown */
+	}
+}
+
+static bool is_synthetic(u32 msr)
+{
+	return msr >= 0x40000000u && msr <= 0x400000ffu;
+}
+
+static bool valid_pat(u64 pat)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (u8)(pat >> (i * 8));
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static enum msr_result reg_read(struct vp *vp, u32 name, u64 *val)
+{
+	struct hv_register_value v;
+
+	virt_vp_get_reg(vp, name, &v);
+	*val = v.low;
+	return MSR_DONE;
+}
+
+static enum msr_result reg_write(struct vp *vp, u32 name, u64 val)
+{
+	struct hv_register_value v = { val, 0 };
+
+	return virt_vp_set_reg(vp, name, &v) ? MSR_GP : MSR_DONE;
+}
+
+enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val)
+{
+	if (is_synthetic(msr))
+		return read_synthetic(vp, msr, val);
+	switch (msr) {
+	case MSR_EFER: return reg_read(vp, HV_REG_EFER, val);
+	case MSR_PAT: return reg_read(vp, HV_REG_PAT, val);
+	case MSR_TSC: return reg_read(vp, HV_REG_TSC, val);
+	case MSR_VM_CR:
+	case MSR_VM_HSAVE_PA:
+		return MSR_GP;	/* SVM is not there for partitions */
+	case MSR_APIC_BASE:
+		if (vp->part->is_root)
+			break;
+		*val = 0xfee00000ull | APIC_BASE_EN |
+		       (vp->index ? 0 : APIC_BASE_BSP);
+		return MSR_DONE;
+	}
+	if (vp->part->is_root)
+		return rdmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	return MSR_TO_ROOT;
+}
+
+enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
+{
+	if (is_synthetic(msr))
+		return write_synthetic(vp, msr, val);
+	switch (msr) {
+	case MSR_EFER:
+		return reg_write(vp, HV_REG_EFER, val & ~EFER_SVME);
+	case MSR_PAT:
+		return valid_pat(val) ? reg_write(vp, HV_REG_PAT, val) : MSR_GP;
+	case MSR_TSC:
+		return reg_write(vp, HV_REG_TSC, val);
+	case MSR_VM_CR:
+	case MSR_VM_HSAVE_PA:
+		return MSR_GP;
+	}
+	if (vp->part->is_root)
+		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	return MSR_TO_ROOT;
+}

@@ -1,0 +1,373 @@
+/*
+ * The root partition. At boot it gets an identity NPT over the whole
+ * physical address space except the hypervisor's memory, one VP per CPU,
+ * and module 0 loaded as a Multiboot 1 kernel. Afterwards this file
+ * keeps the root's NPT in step with deposits and withdrawals.
+ */
+#include <hv/exit.h>
+#include <hv/hvmem.h>
+#include <hv/log.h>
+#include <hv/mbimage.h>
+#include <hv/mm.h>
+#include <hv/percpu.h>
+#include <hv/root.h>
+#include <hv/string.h>
+#include <hv/virt.h>
+#include <hv/vp.h>
+#include <x86/cpu.h>
+#include <x86/lapic.h>
+#include <x86/tsc.h>
+
+#define ROOT_NPT_FLAGS (PT_WRITE | PT_EXEC | PT_USER)
+#define MB1_BOOT_INFO_PA 0x10000ull	/* where the root's MB1 info goes */
+#define MB1_BOOT_INFO_SIZE 0x4000ull
+#define MB1_LOADER_MAGIC 0x2badb002u
+
+
+static u32 npt_large_flags(void)
+{
+	return PT_LARGE_2M | (cpu_has_1g_pages() ? PT_LARGE_1G : 0);
+}
+
+/* Guest-physical reach of the root: the CPU's physical address width. */
+static u64 root_npt_top(void)
+{
+	u32 bits = cpuid(0x80000000u, 0).eax >= 0x80000008u ?
+			   cpuid(0x80000008u, 0).eax & 0xff : 36;
+
+	return 1ull << MIN(bits, 46u);
+}
+
+static bool hypervisor_owned(enum mem_type t)
+{
+	return t == MEM_HV_IMAGE || t == MEM_HV_POOL;
+}
+
+static void map_root_range(struct partition *r, u64 start, u64 end)
+{
+	if (start < end && pt_map(&r->npt, start, hpa(start), end - start,
+				  ROOT_NPT_FLAGS | npt_large_flags()))
+		hv_fatal(HV_EXIT_NO_MEMORY, "root: cannot build its NPT");
+}
+
+static void build_root_npt(struct partition *r)
+{
+	struct pt_pages pages = pt_pages_from_palloc(&hv_pool);
+	u64 cursor = 0;
+
+	if (pt_init(&r->npt, &pages))
+		hv_fatal(HV_EXIT_NO_MEMORY, "root: no memory for its NPT");
+	for (u32 i = 0; i < hv_memmap.n; i++) {
+		const struct mem_region *m = &hv_memmap.r[i];
+
+		if (!hypervisor_owned(m->type))
+			continue;
+		map_root_range(r, cursor, m->base);
+		cursor = m->end;
+	}
+	map_root_range(r, cursor, root_npt_top());
+	r->npt_ready = true;
+}
+
+static void build_frame_table(void)
+{
+	u64 nframes = memmap_end(&hv_memmap) / PAGE_SIZE;
+	u64 pages = ALIGN_UP(nframes * sizeof(struct frame), PAGE_SIZE) /
+		    PAGE_SIZE;
+	hpa_t store = page_alloc(pages);
+
+	if (!hpa_valid(store))
+		hv_fatal(HV_EXIT_NO_MEMORY, "root: no memory for the frame "
+			 "table (%llu pages); raise hv_mem=", pages);
+	frame_table_init(&frames, hpa_to_hva(store), nframes);
+	for (u32 i = 0; i < hv_memmap.n; i++) {
+		const struct mem_region *m = &hv_memmap.r[i];
+
+		if (m->type == MEM_RAM || m->type == MEM_BOOT_MODULE)
+			frame_set_root(&frames, m->base / PAGE_SIZE,
+				       (m->end - m->base) / PAGE_SIZE);
+	}
+}
+
+static struct partition *new_root(void)
+{
+	hpa_t page = page_alloc(1);
+	struct partition *r;
+
+	if (!hpa_valid(page))
+		hv_fatal(HV_EXIT_NO_MEMORY, "root: no memory");
+	r = hpa_to_hva(page);
+	r->id = HV_ROOT_PARTITION_ID;
+	r->slot = 0;
+	r->is_root = true;
+	r->privileges = cpuid_root_privileges();
+	r->refs = 1;
+	r->lock = (struct spinlock)SPINLOCK_INIT;
+	r->state = PARTITION_INITIALIZED;
+	r->ref_time_tsc0 = rdtsc();
+	pool_init(&r->pool);
+	return r;
+}
+
+/* Room for everything XSAVE can hold, to park the root's FPU state. */
+static void *xsave_area(void)
+{
+	u64 size, pages;
+	hpa_t area;
+
+	if (!(cpuid(1, 0).ecx & BIT(26)))
+		return NULL;
+	size = cpuid(0xd, 0).ecx;
+	pages = ALIGN_UP(MAX(size, 576ull), PAGE_SIZE) / PAGE_SIZE;
+	area = page_alloc(pages);
+	if (!hpa_valid(area))
+		hv_fatal(HV_EXIT_NO_MEMORY, "root: no memory for XSAVE areas");
+	return hpa_to_hva(area);
+}
+
+static void create_root_vps(struct partition *r)
+{
+	for (u32 i = 0; i < nr_cpus; i++) {
+		struct vp *vp;
+
+		if (vp_create(r, i, &vp))
+			hv_fatal(HV_EXIT_NO_MEMORY, "root: no memory for VP %u", i);
+		vp->xsave = xsave_area();
+		r->vps[i] = vp;
+		cpus[i].root_vp = vp;
+	}
+}
+
+/* Every page the root kernel lands on must be the root's own RAM. */
+static bool root_owns(u64 base, u64 size)
+{
+	for (u64 pa = ALIGN_DOWN(base, PAGE_SIZE); pa < base + size;
+	     pa += PAGE_SIZE)
+		if (frame_owner(&frames, pa >> PAGE_SHIFT) != FRAME_ROOT)
+			return false;
+	return size != 0;
+}
+
+static bool overlaps_module(const struct boot_info *bi, u64 base, u64 size)
+{
+	for (u32 i = 0; i < bi->n_mod; i++) {
+		u64 m = hpa_u64(bi->mods[i].start);
+
+		if (base < m + bi->mods[i].size && m < base + size)
+			return true;
+	}
+	return false;
+}
+
+static u64 load_root_kernel(const struct boot_info *bi)
+{
+	const struct boot_module *k = &bi->mods[0];
+	const u8 *img = hpa_to_hva(k->start);
+	struct mbimage_plan plan;
+	const char *err = mbimage_parse(img, k->size, &plan);
+
+	if (err)
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root kernel (module 0): %s", err);
+	for (u32 i = 0; i < plan.nseg; i++) {
+		const struct mbimage_segment *s = &plan.seg[i];
+
+		if (!root_owns(s->paddr, s->memsz) ||
+		    overlaps_module(bi, s->paddr, s->memsz))
+			hv_fatal(HV_EXIT_BAD_CONFIG, "root kernel: segment at "
+				 "0x%llx+0x%llx is not free root RAM",
+				 s->paddr, s->memsz);
+	}
+	for (u32 i = 0; i < plan.nseg; i++) {
+		const struct mbimage_segment *s = &plan.seg[i];
+		u8 *dst = hpa_to_hva(hpa(s->paddr));
+
+		memcpy(dst, img + s->file_off, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	return plan.entry;
+}
+
+/* The root's view of memory, in E820 types. */
+static u32 root_mem_type(enum mem_type t)
+{
+	switch (t) {
+	case MEM_RAM:
+	case MEM_BOOT_MODULE: return 1;
+	case MEM_ACPI: return 3;
+	case MEM_NVS: return 4;
+	case MEM_UNUSABLE: return 5;
+	default: return 2;	/* firmware reserved and the hypervisor's */
+	}
+}
+
+struct mb1_writer {
+	u8 *base;
+	u64 pa, used;
+};
+
+static u64 mb1_put(struct mb1_writer *w, const void *data, u64 len)
+{
+	u64 at = w->used;
+
+	if (w->used + len > MB1_BOOT_INFO_SIZE)
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root boot information too large");
+	memcpy(w->base + at, data, len);
+	w->used = ALIGN_UP(w->used + len, 8);
+	return w->pa + at;
+}
+
+static u64 mb1_mmap(struct mb1_writer *w, u32 *len)
+{
+	u64 start = w->pa + w->used;
+
+	for (u32 i = 0; i < hv_memmap.n; i++) {
+		const struct mem_region *m = &hv_memmap.r[i];
+		struct { u32 size; u64 base, len; u32 type; } __packed e = {
+			20, m->base, m->end - m->base, root_mem_type(m->type)
+		};
+		mb1_put(w, &e, sizeof(e));
+		w->used -= 4;	/* entries are packed, 24 bytes each */
+	}
+	w->used = ALIGN_UP(w->used, 8);
+	*len = (u32)(hv_memmap.n * 24);
+	return start;
+}
+
+/* Multiboot 1 information for the root, in its own low RAM. */
+static u32 build_root_mb1_info(const struct boot_info *bi)
+{
+	struct mb1_writer w = { hpa_to_hva(hpa(MB1_BOOT_INFO_PA)),
+				MB1_BOOT_INFO_PA, 0 };
+	u32 info[22] = { 0 };
+	u32 mods[4 * BOOT_MAX_MODULES], nmods = 0, mmap_len;
+
+	if (!root_owns(MB1_BOOT_INFO_PA, MB1_BOOT_INFO_SIZE) ||
+	    overlaps_module(bi, MB1_BOOT_INFO_PA, MB1_BOOT_INFO_SIZE))
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root: 0x%llx is not free RAM",
+			 MB1_BOOT_INFO_PA);
+	w.used = sizeof(info);
+	info[0] = BIT(0) | BIT(2) | BIT(3) | BIT(6) | BIT(9);
+	info[1] = 639;
+	info[2] = (u32)(memmap_total(&hv_memmap, MEM_RAM) >> 10);
+	info[4] = (u32)mb1_put(&w, bi->mods[0].cmdline,
+			       strlen(bi->mods[0].cmdline) + 1);
+	for (u32 i = 1; i < bi->n_mod; i++, nmods++) {
+		const struct boot_module *m = &bi->mods[i];
+
+		mods[4 * nmods] = (u32)hpa_u64(m->start);
+		mods[4 * nmods + 1] = (u32)(hpa_u64(m->start) + m->size);
+		mods[4 * nmods + 2] = (u32)mb1_put(&w, m->cmdline,
+						   strlen(m->cmdline) + 1);
+		mods[4 * nmods + 3] = 0;
+	}
+	info[5] = nmods;
+	info[6] = nmods ? (u32)mb1_put(&w, mods, nmods * 16) : 0;
+	info[12] = (u32)mb1_mmap(&w, &mmap_len);
+	info[11] = mmap_len;
+	info[16] = (u32)mb1_put(&w, "microhv", 8);
+	memcpy(w.base, info, sizeof(info));
+	return (u32)MB1_BOOT_INFO_PA;
+}
+
+void root_build(const struct boot_info *bi)
+{
+	struct partition *r;
+	u64 entry;
+
+	if (!bi->n_mod)
+		return;
+	memmap_release(&hv_memmap, MEM_HV_BOOT);	/* APs are up */
+	build_frame_table();
+	r = new_root();
+	partition_register_root(r);
+	build_root_npt(r);
+	create_root_vps(r);
+	entry = load_root_kernel(bi);
+	virt_vp_load_flat32(cpus[0].root_vp, entry, MB1_LOADER_MAGIC,
+			    build_root_mb1_info(bi));
+	cpus[0].root_vp->started = true;
+	pr_info("root: partition %llu, %u VPs, NPT %llu table pages; kernel "
+		"entry 0x%llx, '%s'", r->id, nr_cpus,
+		pt_table_pages(&r->npt), entry, bi->mods[0].cmdline);
+}
+
+static void root_npt_update(u64 pfn, bool present)
+{
+	struct partition *r = root_partition;
+	u64 pa = pfn << PAGE_SHIFT;
+
+	spin_lock(&r->lock);
+	if (present)
+		pt_map(&r->npt, pa, hpa(pa), PAGE_SIZE, ROOT_NPT_FLAGS);
+	else
+		pt_unmap(&r->npt, pa, PAGE_SIZE);
+	spin_unlock(&r->lock);
+	if (!present)
+		partition_flush_tlbs(r);
+}
+
+/* The caller flushes the root's TLBs before it uses the page. */
+bool root_give_page(struct partition *to, u64 pfn)
+{
+	struct partition *r = root_partition;
+
+	enum pt_status s;
+
+	if (!frame_deposit(&frames, pfn, (u16)(to->slot + 1)))
+		return false;
+	spin_lock(&r->lock);
+	s = pt_unmap(&r->npt, pfn << PAGE_SHIFT, PAGE_SIZE);
+	spin_unlock(&r->lock);
+	if (s)	/* no table page to split a large mapping: undo */
+		frame_withdraw(&frames, pfn, (u16)(to->slot + 1));
+	return s == PT_OK;
+}
+
+void root_reclaim_page(struct partition *p, hpa_t page)
+{
+	u64 pfn = hpa_u64(page) >> PAGE_SHIFT;
+
+	/* Whatever the hypervisor kept there is not the root's to read. */
+	memset(hpa_to_hva(page), 0, PAGE_SIZE);
+	if (frame_withdraw(&frames, pfn, (u16)(p->slot + 1)))
+		root_npt_update(pfn, true);
+}
+
+bool root_share_page(hpa_t page)
+{
+	struct partition *r = root_partition;
+	bool ok;
+
+	spin_lock(&r->lock);
+	ok = pt_map(&r->npt, hpa_u64(page), page, PAGE_SIZE,
+		    PT_WRITE | PT_USER) == PT_OK;
+	spin_unlock(&r->lock);
+	return ok;
+}
+
+void root_unshare_page(hpa_t page)
+{
+	root_npt_update(hpa_u64(page) >> PAGE_SHIFT, false);
+}
+
+void tlb_shootdown(struct partition *p)
+{
+	u32 me = this_cpu_index();
+	bool asked[HV_MAX_CPUS] = { false };
+
+	mfence();
+	for (u32 i = 0; i < nr_cpus; i++) {
+		if (i == me || READ_ONCE(cpus[i].in_guest) != p)
+			continue;
+		cpu_send_nmi(i, NMI_FLUSH);
+		asked[i] = true;
+	}
+	/* Done when each has left guest mode or taken the NMI. */
+	for (u32 i = 0; i < nr_cpus; i++) {
+		struct percpu *c = &cpus[i];
+
+		while (asked[i] && (READ_ONCE(c->nmi_reasons) & NMI_FLUSH) &&
+		       READ_ONCE(c->in_guest) == p)
+			cpu_relax();
+	}
+}

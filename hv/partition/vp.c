@@ -1,0 +1,74 @@
+/* Virtual processor objects. */
+#include <hv/hvmem.h>
+#include <hv/mm.h>
+#include <hv/root.h>
+#include <hv/string.h>
+#include <hv/virt.h>
+#include <hv/vp.h>
+
+static hpa_t vp_page(struct partition *p)
+{
+	return p->is_root ? page_alloc(1) : pool_alloc(&p->pool);
+}
+
+static void vp_page_free(struct partition *p, hpa_t page)
+{
+	if (p->is_root)
+		page_free(page, 1);
+	else
+		pool_free(&p->pool, page);
+}
+
+enum hv_status vp_create(struct partition *p, u32 index, struct vp **out)
+{
+	hpa_t self = vp_page(p), vmcb = vp_page(p);
+	struct vp *vp;
+
+	if (!hpa_valid(self) || !hpa_valid(vmcb)) {
+		if (hpa_valid(self))
+			vp_page_free(p, self);
+		if (hpa_valid(vmcb))
+			vp_page_free(p, vmcb);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	vp = hpa_to_hva(self);
+	memset(vp, 0, sizeof(*vp));
+	vp->part = p;
+	vp->index = index;
+	vp->self = self;
+	vp->vmcb_pa = vmcb;
+	vp->vmcb = hpa_to_hva(vmcb);
+	vp->state_page = INVALID_HPA;
+	/* TLFS: a new child VP waits in explicit suspend. */
+	vp->explicit_suspend = !p->is_root;
+	virt_vp_init(vp);
+	*out = vp;
+	return HV_STATUS_SUCCESS;
+}
+
+void vp_destroy(struct vp *vp)
+{
+	struct partition *p = vp->part;
+
+	if (hpa_valid(vp->state_page)) {
+		root_unshare_page(vp->state_page);
+		vp_page_free(p, vp->state_page);
+	}
+	vp_page_free(p, vp->vmcb_pa);
+	vp_page_free(p, vp->self);
+}
+
+void vp_post_intercept(struct vp *vp, u32 type, const void *payload,
+		       u32 size)
+{
+	struct hv_message *m = &vp->msg;
+
+	memset(m, 0, sizeof(*m));
+	m->header.message_type = type;
+	m->header.payload_size = (u8)MIN(size, HV_MESSAGE_PAYLOAD_BYTES);
+	m->header.sender = vp->part->id;
+	memcpy(m->payload, payload, m->header.payload_size);
+	if (hpa_valid(vp->state_page))
+		memcpy(hpa_to_hva(vp->state_page), m, sizeof(*m));
+	vp->intercept_suspend = true;
+}

@@ -1,0 +1,217 @@
+/*
+ * Get/SetVpRegisters for AMD-V: Hyper-V register names to VMCB fields.
+ * The TLFS says these calls check values but have no side effects.
+ */
+#include <hv/virt.h>
+#include <x86/cpu.h>
+#include <x86/msr.h>
+#include "svm_int.h"
+
+static u64 *gpr_slot(struct vp *vp, u32 name)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u64 *const slots[16] = {
+		&v->save.rax, &vp->gprs.rcx, &vp->gprs.rdx, &vp->gprs.rbx,
+		&v->save.rsp, &vp->gprs.rbp, &vp->gprs.rsi, &vp->gprs.rdi,
+		&vp->gprs.r8, &vp->gprs.r9, &vp->gprs.r10, &vp->gprs.r11,
+		&vp->gprs.r12, &vp->gprs.r13, &vp->gprs.r14, &vp->gprs.r15,
+	};
+
+	if (name >= HV_REG_RAX && name <= HV_REG_R15)
+		return slots[name - HV_REG_RAX];
+	return NULL;
+}
+
+/* Registers that are plain 64-bit VMCB fields. */
+static u64 *plain_slot(struct vmcb *v, u32 name)
+{
+	switch (name) {
+	case HV_REG_RIP: return &v->save.rip;
+	case HV_REG_CR0: return &v->save.cr0;
+	case HV_REG_CR2: return &v->save.cr2;
+	case HV_REG_CR3: return &v->save.cr3;
+	case HV_REG_CR4: return &v->save.cr4;
+	case HV_REG_DR7: return &v->save.dr7;
+	case HV_REG_PAT: return &v->save.g_pat;
+	case HV_REG_KERNEL_GS_BASE: return &v->save.kernel_gs_base;
+	case HV_REG_SYSENTER_CS: return &v->save.sysenter_cs;
+	case HV_REG_SYSENTER_EIP: return &v->save.sysenter_eip;
+	case HV_REG_SYSENTER_ESP: return &v->save.sysenter_esp;
+	case HV_REG_STAR: return &v->save.star;
+	case HV_REG_LSTAR: return &v->save.lstar;
+	case HV_REG_CSTAR: return &v->save.cstar;
+	case HV_REG_SFMASK: return &v->save.sfmask;
+	default: return NULL;
+	}
+}
+
+static struct vmcb_seg *seg_slot(struct vmcb *v, u32 name)
+{
+	struct vmcb_seg *const segs[8] = {
+		&v->save.es, &v->save.cs, &v->save.ss, &v->save.ds,
+		&v->save.fs, &v->save.gs, &v->save.ldtr, &v->save.tr,
+	};
+
+	if (name >= HV_REG_ES && name <= HV_REG_TR)
+		return segs[name - HV_REG_ES];
+	return NULL;
+}
+
+#define EFER_SETTABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | \
+		       BIT(13) | BIT(14) | BIT(15))
+
+static enum hv_status get_special(struct vp *vp, u32 name, u64 *lo, u64 *hi)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	switch (name) {
+	case HV_REG_RFLAGS:
+		*lo = v->save.rflags;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_EFER:
+		*lo = v->save.efer & ~EFER_SVME;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_CR8:
+		*lo = v->control.vintr & 0xf;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_TSC:
+		*lo = rdtsc() + v->control.tsc_offset;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_INTERRUPT_STATE:
+		*lo = v->control.interrupt_shadow & 1;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_IDTR:
+	case HV_REG_GDTR: {
+		struct vmcb_seg *s = name == HV_REG_IDTR ? &v->save.idtr :
+							    &v->save.gdtr;
+		*lo = (u64)(u16)s->limit << 48;
+		*hi = s->base;
+		return HV_STATUS_SUCCESS;
+	}
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+enum hv_status virt_vp_get_reg(struct vp *vp, u32 name,
+			       struct hv_register_value *val)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u64 *slot = gpr_slot(vp, name);
+	struct vmcb_seg *s;
+
+	val->low = val->high = 0;
+	if (!slot)
+		slot = plain_slot(v, name);
+	if (slot) {
+		val->low = *slot;
+		return HV_STATUS_SUCCESS;
+	}
+	s = seg_slot(v, name);
+	if (s) {
+		struct hv_x64_segment_register r = {
+			s->base, s->limit, s->selector,
+			hv_attr_from_vmcb(s->attrib)
+		};
+		__builtin_memcpy(val, &r, sizeof(r));
+		return HV_STATUS_SUCCESS;
+	}
+	u64 lo = 0, hi = 0;
+	enum hv_status st = get_special(vp, name, &lo, &hi);
+
+	val->low = lo;
+	val->high = hi;
+	return st;
+}
+
+static enum hv_status set_special(struct vp *vp, u32 name, u64 lo, u64 hi)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	switch (name) {
+	case HV_REG_RFLAGS:
+		v->save.rflags = lo | 0x2;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_EFER:
+		if (lo & ~EFER_SETTABLE)
+			return HV_STATUS_INVALID_PARAMETER;
+		v->save.efer = lo | EFER_SVME;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_CR8:
+		if (lo > 0xf)
+			return HV_STATUS_INVALID_PARAMETER;
+		v->control.vintr = (v->control.vintr & ~0xfull) | lo;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_TSC:
+		v->control.tsc_offset = lo - rdtsc();
+		return HV_STATUS_SUCCESS;
+	case HV_REG_INTERRUPT_STATE:
+		v->control.interrupt_shadow = lo & 1;
+		return HV_STATUS_SUCCESS;
+	case HV_REG_IDTR:
+	case HV_REG_GDTR: {
+		struct vmcb_seg *s = name == HV_REG_IDTR ? &v->save.idtr :
+							    &v->save.gdtr;
+		s->limit = (u16)(lo >> 48);
+		s->base = hi;
+		return HV_STATUS_SUCCESS;
+	}
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
+			       const struct hv_register_value *val)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u64 *slot = gpr_slot(vp, name);
+	struct vmcb_seg *s;
+
+	if (!slot)
+		slot = plain_slot(v, name);
+	if (slot) {
+		*slot = val->low;
+		if (name == HV_REG_CR0 || name == HV_REG_CR4 ||
+		    name == HV_REG_CR3)
+			v->control.tlb_control = SVM_TLB_FLUSH_ALL;
+		return HV_STATUS_SUCCESS;
+	}
+	s = seg_slot(v, name);
+	if (s) {
+		struct hv_x64_segment_register r;
+
+		__builtin_memcpy(&r, val, sizeof(r));
+		*s = (struct vmcb_seg){ r.selector,
+					vmcb_attr_from_hv(r.attributes),
+					r.limit, r.base };
+		if (name == HV_REG_CS || name == HV_REG_SS)
+			v->save.cpl = (u8)((v->save.ss.attrib >> 5) & 3);
+		return HV_STATUS_SUCCESS;
+	}
+	return set_special(vp, name, val->low, val->high);
+}
+
+/*
+ * TLFS pending interruption: bit 0 pending, 3:1 type, 4 error code
+ * valid, 31:16 vector, 63:32 error code. Types 0 (external), 2 (NMI),
+ * 3 (exception) and 4 (software interrupt) map onto EVENTINJ.
+ */
+enum hv_status virt_vp_set_pending_interruption(struct vp *vp, u64 value)
+{
+	u32 type = (value >> 1) & 7, vector = (value >> 16) & 0xffff;
+	bool err = value & BIT(4);
+
+	if (!(value & 1)) {
+		vp->pending_event = 0;
+		return HV_STATUS_SUCCESS;
+	}
+	if (vector > 255 || (type != 0 && type != 2 && type != 3 &&
+			     type != 4) || (type == 3 && vector > 31) ||
+	    (err && type != 3) || (value & 0xfe00ull))
+		return HV_STATUS_INVALID_PARAMETER;
+	vp->pending_event = SVM_EVTINJ_VALID | ((u64)type << 8) | vector |
+			    (err ? SVM_EVTINJ_ERROR_VALID : 0) |
+			    (value & 0xffffffff00000000ull);
+	return HV_STATUS_SUCCESS;
+}

@@ -1,0 +1,398 @@
+/*
+ * Running VPs on AMD-V. enter() is one VMRUN with its bookkeeping
+ * (ASID, TLB, pending events, GIF). The root's exits and a child's exits
+ * each go through one short switch; a child exit the hypervisor does not
+ * own becomes an intercept message for the root (intercept.c).
+ */
+#include <hv/cpuid.h>
+#include <hv/exit.h>
+#include <hv/hypercall.h>
+#include <hv/log.h>
+#include <hv/msr.h>
+#include <hv/percpu.h>
+#include <hv/virt.h>
+#include <x86/cpu.h>
+#include <x86/msr.h>
+#include <hv/svm.h>
+#include "svm_int.h"
+
+#define RFLAGS_IF BIT(9)
+#define CR4_OSXSAVE BIT(18)
+#define V_IRQ BIT(8)
+#define V_IGN_TPR BIT(20)
+#define V_INTR_PRIO_SHIFT 16
+#define SVM_EXIT_EXCP_BASE 0x40
+
+enum exit_action {
+	EXIT_CONTINUE,		/* handled: run the guest on */
+	EXIT_INTERCEPT,		/* a message for the root is posted */
+	EXIT_PREEMPTED,		/* the root has something to take */
+};
+
+static bool have_nrips(void)
+{
+	return virt_caps.features & SVM_FEAT_NRIPS;
+}
+
+static void advance_rip(struct vmcb *v, u32 len)
+{
+	v->save.rip = have_nrips() && v->control.next_rip ?
+			      v->control.next_rip : v->save.rip + len;
+	v->control.interrupt_shadow = 0;
+}
+
+/* A fresh ASID per (VP, CPU, generation); a new generation flushes all. */
+static void assign_asid(struct percpu *cpu, struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	if (vp->asid_cpu == (s32)cpu->index && vp->asid_gen == cpu->asid_gen)
+		return;
+	if (cpu->next_asid == 0 || cpu->next_asid >= virt_caps.nr_asids) {
+		cpu->asid_gen++;
+		cpu->next_asid = 1;
+		v->control.tlb_control = SVM_TLB_FLUSH_ALL;
+	}
+	vp->asid = cpu->next_asid++;
+	vp->asid_gen = cpu->asid_gen;
+	vp->asid_cpu = (s32)cpu->index;
+	v->control.asid = vp->asid;
+}
+
+static void prepare_events(struct percpu *cpu, struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u32 irq = __atomic_exchange_n(&vp->pending_irq, 0, __ATOMIC_ACQUIRE);
+
+	if (vp->part->is_root && cpu->root_nmi_pending && !vp->pending_event) {
+		cpu->root_nmi_pending = false;
+		vp->pending_event = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | 2;
+	}
+	if (!vp->pending_event &&
+	    __atomic_exchange_n(&vp->pending_nmi, false, __ATOMIC_ACQUIRE))
+		vp->pending_event = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI | 2;
+	v->control.event_inject = vp->pending_event;
+	vp->pending_event = 0;
+	if (irq)	/* a virtual interrupt, taken when the guest allows */
+		v->control.vintr = (v->control.vintr & 0xff00ffffull) | V_IRQ |
+				   V_IGN_TPR | (0xfull << V_INTR_PRIO_SHIFT) |
+				   ((u64)(irq - 1) << 32);
+}
+
+static void enter(struct percpu *cpu, struct vp *vp, bool host_if)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	struct partition *p = vp->part;
+	u64 gen;
+
+	assign_asid(cpu, vp);
+	prepare_events(cpu, vp);
+	v->control.ncr3 = hpa_u64(p->npt.root);
+	if (!p->is_root)
+		v->control.intercept_exceptions = BIT(1) | BIT(17) |
+			__atomic_load_n(&p->exception_intercepts,
+					__ATOMIC_RELAXED);
+	__asm__ __volatile__("clgi" ::: "memory");
+	WRITE_ONCE(cpu->guest_vp, vp);
+	__atomic_store_n(&cpu->in_guest, p, __ATOMIC_SEQ_CST);
+	gen = __atomic_load_n(&p->tlb_gen, __ATOMIC_SEQ_CST);
+	if (vp->tlb_gen != gen) {
+		vp->tlb_gen = gen;
+		if (v->control.tlb_control != SVM_TLB_FLUSH_ALL)
+			v->control.tlb_control =
+				virt_caps.features & SVM_FEAT_FLUSH_BY_ASID ?
+					SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
+	}
+	if (host_if)
+		__asm__ __volatile__("sti" ::: "memory");
+	svm_vmrun(&vp->gprs, hpa_u64(vp->vmcb_pa), hpa_u64(cpu->host_vmcb));
+	__asm__ __volatile__("cli" ::: "memory");
+	__atomic_store_n(&cpu->in_guest, NULL, __ATOMIC_SEQ_CST);
+	WRITE_ONCE(cpu->guest_vp, NULL);
+	__asm__ __volatile__("stgi" ::: "memory");	/* NMIs land here */
+	v->control.tlb_control = 0;
+	v->control.event_inject = 0;
+	/* An event cut short by the exit is delivered again next time. */
+	if (v->control.exit_int_info & SVM_EVTINJ_VALID)
+		vp->pending_event = v->control.exit_int_info;
+}
+
+static void emulate_cpuid(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u32 leaf = (u32)v->save.rax, subleaf = (u32)vp->gprs.rcx;
+	struct cpuid_regs h = cpuid(leaf, subleaf);
+	struct cpuid_result r = { h.eax, h.ebx, h.ecx, h.edx };
+	struct cpuid_view view = {
+		.root = vp->part->is_root,
+		.privileges = vp->part->privileges,
+		.vp_index = vp->index,
+		.max_vps = MAX_VPS,
+		.max_lps = nr_cpus,
+		.osxsave = v->save.cr4 & CR4_OSXSAVE,
+	};
+
+	cpuid_filter(&view, leaf, subleaf, &r);
+	v->save.rax = r.eax;
+	vp->gprs.rbx = r.ebx;
+	vp->gprs.rcx = r.ecx;
+	vp->gprs.rdx = r.edx;
+	advance_rip(v, 2);
+}
+
+/* MSR access the hypervisor owns; TO_ROOT is left to the caller. */
+static enum msr_result emulate_msr(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u32 msr = (u32)vp->gprs.rcx;
+	bool write = v->control.exit_info1 == 1;
+	enum msr_result r;
+	u64 val = 0;
+
+	if (write)
+		r = msr_write(vp, msr, (v->save.rax & 0xffffffffull) |
+				       (vp->gprs.rdx << 32));
+	else
+		r = msr_read(vp, msr, &val);
+	if (r == MSR_GP)
+		svm_inject_exception(vp, 13, true, 0);
+	if (r != MSR_DONE)
+		return r;
+	if (!write) {
+		v->save.rax = (u32)val;
+		vp->gprs.rdx = val >> 32;
+	}
+	advance_rip(v, 2);
+	return MSR_DONE;
+}
+
+/* TLFS: hypercalls only from 64-bit code at CPL 0 (else #UD). */
+static void do_hypercall(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	if (v->save.cpl || !(v->save.efer & EFER_LMA) ||
+	    !(v->save.cs.attrib & BIT(9))) {
+		svm_inject_exception(vp, 6, false, 0);
+		return;
+	}
+	v->save.rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8);
+	advance_rip(v, 3);
+}
+
+static __noreturn void root_fatal(struct vp *vp, const char *what)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	hv_fatal(HV_EXIT_PANIC, "root VP %u: %s (exit 0x%llx info 0x%llx/"
+		 "0x%llx) at rip 0x%llx", vp->index, what,
+		 v->control.exit_code, v->control.exit_info1,
+		 v->control.exit_info2, v->save.rip);
+}
+
+static void handle_root_exit(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	struct partition *p = vp->part;
+
+	switch (v->control.exit_code) {
+	case SVM_EXIT_CPUID:
+		partition_count_exit(p, HV_EXIT_STAT_CPUID);
+		emulate_cpuid(vp);
+		break;
+	case SVM_EXIT_MSR:
+		partition_count_exit(p, HV_EXIT_STAT_MSR);
+		emulate_msr(vp);
+		break;
+	case SVM_EXIT_VMMCALL:
+		partition_count_exit(p, HV_EXIT_STAT_HYPERCALL);
+		do_hypercall(vp);
+		break;
+	case SVM_EXIT_NPF:
+		/* Hypervisor memory or a deposited page: refused. */
+		partition_count_exit(p, HV_EXIT_STAT_NPF);
+		pr_info("root: access to GPA 0x%llx refused (#GP)",
+			v->control.exit_info2);
+		svm_inject_exception(vp, 13, true, 0);
+		break;
+	case SVM_EXIT_NMI:
+		partition_count_exit(p, HV_EXIT_STAT_NMI);
+		break;
+	case SVM_EXIT_VMRUN:
+		partition_count_exit(p, HV_EXIT_STAT_OTHER);
+		svm_inject_exception(vp, 6, false, 0);
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		partition_count_exit(p, HV_EXIT_STAT_SHUTDOWN);
+		root_fatal(vp, "the root partition triple-faulted");
+	default:
+		partition_count_exit(p, HV_EXIT_STAT_INVALID);
+		root_fatal(vp, "unexpected exit");
+	}
+}
+
+__noreturn void virt_run_root(struct vp *vp)
+{
+	struct percpu *cpu = this_cpu();
+
+	for (;;) {
+		enter(cpu, vp, false);
+		handle_root_exit(vp);
+	}
+}
+
+/* FPU state: the root's (all of XCR0) out, the child's (x87/SSE) in. */
+static u64 fpu_to_child(struct vp *root, struct vp *child)
+{
+	u64 xcr0 = 0;
+
+	if (root->xsave) {
+		u32 lo, hi;
+
+		__asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		xcr0 = ((u64)hi << 32) | lo;
+		__asm__ __volatile__("xsave64 (%0)" ::"r"(root->xsave),
+				     "a"(~0u), "d"(~0u) : "memory");
+		__asm__ __volatile__("xsetbv" ::"a"(3u), "d"(0u), "c"(0));
+	} else {
+		__asm__ __volatile__("fxsave64 (%0)" ::"r"(root->fpu)
+				     : "memory");
+	}
+	__asm__ __volatile__("fxrstor64 (%0)" ::"r"(child->fpu) : "memory");
+	return xcr0;
+}
+
+static void fpu_to_root(struct vp *root, struct vp *child, u64 xcr0)
+{
+	__asm__ __volatile__("fxsave64 (%0)" ::"r"(child->fpu) : "memory");
+	if (root->xsave) {
+		__asm__ __volatile__("xsetbv" ::"a"((u32)xcr0),
+				     "d"((u32)(xcr0 >> 32)), "c"(0));
+		__asm__ __volatile__("xrstor64 (%0)" ::"r"(root->xsave),
+				     "a"(~0u), "d"(~0u) : "memory");
+	} else {
+		__asm__ __volatile__("fxrstor64 (%0)" ::"r"(root->fpu)
+				     : "memory");
+	}
+}
+
+static enum exit_action child_exit(struct percpu *cpu, struct vp *vp);
+static enum exit_action child_exit_rare(struct vp *vp, u64 code);
+
+enum dispatch_result virt_vp_dispatch(struct vp *vp)
+{
+	struct percpu *cpu = this_cpu();
+	struct vp *root = cpu->root_vp;
+	bool root_if = vp_vmcb(root)->save.rflags & RFLAGS_IF;
+	enum exit_action a = EXIT_PREEMPTED;
+	u64 xcr0 = fpu_to_child(root, vp);
+
+	while (READ_ONCE(vp->part->state) == PARTITION_INITIALIZED) {
+		enter(cpu, vp, root_if);
+		a = child_exit(cpu, vp);
+		if (a != EXIT_CONTINUE)
+			break;
+		a = EXIT_PREEMPTED;
+	}
+	fpu_to_root(root, vp, xcr0);
+	return a == EXIT_INTERCEPT ? DISPATCH_INTERCEPT : DISPATCH_PREEMPTED;
+}
+
+/* Exits a child gets #UD for: instructions it has no business with. */
+static bool undefined_for_child(u64 code)
+{
+	return code == SVM_EXIT_VMRUN || (code >= 0x82 && code <= 0x86) ||
+	       code == 0x8a || code == 0x8b || code == 0x8d;	/* MONITOR.. */
+}
+
+static enum exit_action child_exit(struct percpu *cpu, struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	struct partition *p = vp->part;
+	u64 code = v->control.exit_code;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+		partition_count_exit(p, HV_EXIT_STAT_INTR);
+		return EXIT_PREEMPTED;
+	case SVM_EXIT_NMI:
+		partition_count_exit(p, HV_EXIT_STAT_NMI);
+		return cpu->root_nmi_pending ? EXIT_PREEMPTED : EXIT_CONTINUE;
+	case SVM_EXIT_CPUID:
+		partition_count_exit(p, HV_EXIT_STAT_CPUID);
+		emulate_cpuid(vp);
+		return EXIT_CONTINUE;
+	case SVM_EXIT_MSR:
+		partition_count_exit(p, HV_EXIT_STAT_MSR);
+		if (emulate_msr(vp) != MSR_TO_ROOT)
+			return EXIT_CONTINUE;
+		svm_post_msr_intercept(vp);
+		return EXIT_INTERCEPT;
+	case SVM_EXIT_VMMCALL:
+		partition_count_exit(p, HV_EXIT_STAT_HYPERCALL);
+		do_hypercall(vp);
+		return EXIT_CONTINUE;
+	case SVM_EXIT_IOIO:
+		partition_count_exit(p, HV_EXIT_STAT_IO);
+		svm_post_io_intercept(vp);
+		return EXIT_INTERCEPT;
+	case SVM_EXIT_NPF:
+		partition_count_exit(p, HV_EXIT_STAT_NPF);
+		svm_post_memory_intercept(vp);
+		return EXIT_INTERCEPT;
+	case SVM_EXIT_HLT:
+		partition_count_exit(p, HV_EXIT_STAT_HLT);
+		svm_post_simple_intercept(vp, HVMSG_X64_HALT, 1);
+		return EXIT_INTERCEPT;
+	case SVM_EXIT_SHUTDOWN:
+		partition_count_exit(p, HV_EXIT_STAT_SHUTDOWN);
+		svm_post_simple_intercept(vp, HVMSG_UNRECOVERABLE_EXCEPTION, 0);
+		virt_vp_init(vp);	/* state is undefined after shutdown */
+		vp->intercept_suspend = true;
+		return EXIT_INTERCEPT;
+	case SVM_EXIT_INVALID:
+		partition_count_exit(p, HV_EXIT_STAT_INVALID);
+		svm_post_simple_intercept(vp, HVMSG_INVALID_VP_REGISTER_VALUE, 0);
+		return EXIT_INTERCEPT;
+	default:
+		return child_exit_rare(vp, code);
+	}
+}
+
+static enum exit_action child_exit_rare(struct vp *vp, u64 code)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	struct partition *p = vp->part;
+	u32 vector = (u32)(code - SVM_EXIT_EXCP_BASE);
+
+	if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
+		partition_count_exit(p, HV_EXIT_STAT_EXCEPTION);
+		if (__atomic_load_n(&p->exception_intercepts, __ATOMIC_RELAXED) &
+		    BIT(vector)) {
+			svm_post_exception_intercept(vp, vector);
+			return EXIT_INTERCEPT;
+		}
+		/* #DB and #AC: intercepted only so they cannot loop for ever. */
+		svm_inject_exception(vp, (u8)vector, vector == 17,
+				     (u32)v->control.exit_info1);
+		return EXIT_CONTINUE;
+	}
+	partition_count_exit(p, HV_EXIT_STAT_OTHER);
+	if (undefined_for_child(code)) {
+		svm_inject_exception(vp, 6, false, 0);
+		return EXIT_CONTINUE;
+	}
+	switch (code) {
+	case 0x062:	/* SMI: the host's SMM ran it */
+	case 0x063:	/* INIT: no virtual LAPIC yet; ignored */
+		return EXIT_CONTINUE;
+	case 0x076:	/* INVD: never drop the host's caches */
+		advance_rip(v, 2);
+		return EXIT_CONTINUE;
+	default:
+		pr_debug("partition %llu VP %u: unexpected exit 0x%llx",
+			 p->id, vp->index, code);
+		svm_post_simple_intercept(vp, HVMSG_UNRECOVERABLE_EXCEPTION, 0);
+		return EXIT_INTERCEPT;
+	}
+}
