@@ -40,8 +40,34 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-Itests/unit -MMD -MP
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
 
-.PHONY: all iso run test unit clean
-all: $(BUILD)/microhv.elf
+# Test kernels: one image per directory under tests/kernels/ (but lib/).
+TK_NAMES := $(sort $(patsubst tests/kernels/%/main.c,%,$(wildcard tests/kernels/*/main.c)))
+TK_LIB_SRC := $(sort $(wildcard tests/kernels/lib/*.c tests/kernels/lib/*.S)) \
+	hv/lib/printf.c hv/lib/string.c
+TK_LIB_OBJ := $(patsubst %,$(BUILD)/tk/obj/%.o,$(basename $(TK_LIB_SRC)))
+TK_ELFS := $(patsubst %,$(BUILD)/tk/%.elf,$(TK_NAMES))
+TK_CFLAGS := $(HV_CFLAGS) -Itests/kernels/lib
+
+.PHONY: all iso run test unit clean kernels
+.SECONDARY:
+all: $(BUILD)/microhv.elf $(TK_ELFS)
+kernels: $(TK_ELFS)
+
+$(BUILD)/tk/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(TK_CFLAGS) $(if $(filter tests/kernels/%/main.c,$<),-DTK_NAME='"$(notdir $(patsubst %/,%,$(dir $<)))"') -c -o $@ $<
+
+$(BUILD)/tk/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_ASFLAGS) -c -o $@ $<
+
+$(BUILD)/tk/%.elf: $(BUILD)/tk/obj/tests/kernels/%/main.o $(TK_LIB_OBJ) tests/kernels/lib/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+		--no-warn-rwx-segments -T tests/kernels/lib/kernel.ld -o $@ \
+		$< $(TK_LIB_OBJ)
 
 $(BUILD)/microhv.elf: $(HV_OBJ) hv/hv.ld
 	@echo "  LD      $@"
@@ -76,10 +102,11 @@ $(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
 run: $(BUILD)/microhv.elf
 	scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
-test: $(BUILD)/microhv.elf $(BUILD)/unit/unit-tests
+test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests
 	$(PYTHON) tests/run.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(HV_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(HV_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TK_LIB_OBJ:.o=.d) \
+	$(patsubst %,$(BUILD)/tk/obj/tests/kernels/%/main.d,$(TK_NAMES))

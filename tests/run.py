@@ -102,8 +102,12 @@ def qemu_args(case, build):
                         os.path.join(build, "microhv.elf"), case["cmdline"]],
                        check=True)
         return args + ["-cdrom", iso]
-    return args + ["-kernel", os.path.join(build, "microhv.elf"),
-                   "-append", case["cmdline"]]
+    args += ["-kernel", os.path.join(build, "microhv.elf"),
+             "-append", case["cmdline"]]
+    if case["boot_via"] == "tk":
+        module = os.path.join(build, "tk", case["kernel"] + ".elf")
+        args += ["-initrd", (module + " " + case["module_args"]).strip()]
+    return args
 
 
 def missing_tool(case):

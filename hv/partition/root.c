@@ -69,9 +69,24 @@ static void build_root_npt(struct partition *r)
 	r->npt_ready = true;
 }
 
+/* End of the highest RAM the root could name (not firmware ranges). */
+static u64 ram_end(void)
+{
+	u64 end = 0;
+
+	for (u32 i = 0; i < hv_memmap.n; i++) {
+		const struct mem_region *m = &hv_memmap.r[i];
+
+		if (m->type == MEM_RAM || m->type == MEM_BOOT_MODULE ||
+		    m->type == MEM_HV_POOL || m->type == MEM_HV_IMAGE)
+			end = MAX(end, m->end);
+	}
+	return end;
+}
+
 static void build_frame_table(void)
 {
-	u64 nframes = memmap_end(&hv_memmap) / PAGE_SIZE;
+	u64 nframes = ram_end() / PAGE_SIZE;
 	u64 pages = ALIGN_UP(nframes * sizeof(struct frame), PAGE_SIZE) /
 		    PAGE_SIZE;
 	hpa_t store = page_alloc(pages);
@@ -225,10 +240,8 @@ static u64 mb1_mmap(struct mb1_writer *w, u32 *len)
 		struct { u32 size; u64 base, len; u32 type; } __packed e = {
 			20, m->base, m->end - m->base, root_mem_type(m->type)
 		};
-		mb1_put(w, &e, sizeof(e));
-		w->used -= 4;	/* entries are packed, 24 bytes each */
+		mb1_put(w, &e, sizeof(e));	/* 24 bytes: stays packed */
 	}
-	w->used = ALIGN_UP(w->used, 8);
 	*len = (u32)(hv_memmap.n * 24);
 	return start;
 }

@@ -32,6 +32,21 @@ def boot(name, smp, mem, cmdline="", cpu="max", expect=(), counts=None,
                 audit=audit)
 
 
+TK_SUCCESS = 0x10   # test-kernel results: SUCCESS, SKIP, ERROR, FAILURE, CRASH
+
+
+def tk(name, smp=2, mem="512M", cmdline="debug_exit=0xf4", expect=(),
+       timeout=120, module_args=""):
+    """A test kernel booted as the root partition; it must report SUCCESS."""
+    return dict(name="tk/" + name, smp=smp, mem=mem, cmdline=cmdline,
+                cpu="max", expect=[r"root: partition 1"] + list(expect) +
+                [r"tk: test %s: SUCCESS" % name], counts={},
+                status=TK_SUCCESS, forbid=[r"hv: error:", r"EXCEPTION",
+                                           r"tk: FAILURE"],
+                timeout=timeout, boot_via="tk", audit=None, kernel=name,
+                module_args=module_args)
+
+
 def amdv_on_every_cpu(n):
     return {r"cpu\d+: AMD-V enabled .* VMRUN self-test passed": n}
 
@@ -85,4 +100,10 @@ CASES = [
     boot("audit/wx-info-tlb", 2, "1G", "", forbid=NEVER,
          expect=booted(2) + [r"idle: every CPU is halted"], status=None,
          audit="wx"),
+]
+
+# Test kernels as the root partition (tests/kernels/*): each creates
+# children, checks the ABI and isolation, and reports its own result.
+CASES += [
+    tk("smoke", expect=[r"\[child 0\] hello from a child partition"]),
 ]

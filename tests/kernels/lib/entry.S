@@ -1,0 +1,96 @@
+/* Test-kernel exception entry: one frame shape for every vector. */
+	.text
+	.code64
+.macro NOERR vec
+	.balign 16
+tk_exc_\vec:
+	pushq $0
+	pushq $\vec
+	jmp tk_exc_common
+.endm
+.macro ERR vec
+	.balign 16
+tk_exc_\vec:
+	pushq $\vec
+	jmp tk_exc_common
+.endm
+NOERR 0
+NOERR 1
+NOERR 2
+NOERR 3
+NOERR 4
+NOERR 5
+NOERR 6
+NOERR 7
+ERR 8
+NOERR 9
+ERR 10
+ERR 11
+ERR 12
+ERR 13
+ERR 14
+NOERR 15
+NOERR 16
+ERR 17
+NOERR 18
+NOERR 19
+NOERR 20
+ERR 21
+NOERR 22
+NOERR 23
+NOERR 24
+NOERR 25
+NOERR 26
+NOERR 27
+NOERR 28
+ERR 29
+ERR 30
+NOERR 31
+
+tk_exc_common:
+	cld
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	movq %rsp, %rbx
+	andq $-16, %rsp
+	call tk_exception
+	movq %rbx, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp
+	iretq
+
+	.section .rodata
+	.balign 8
+	.globl tk_exc_stubs
+tk_exc_stubs:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad tk_exc_\v
+	.endr
