@@ -43,7 +43,7 @@ UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
 # Test kernels: one image per directory under tests/kernels/ (but lib/).
 TK_NAMES := $(sort $(patsubst tests/kernels/%/main.c,%,$(wildcard tests/kernels/*/main.c)))
 TK_LIB_SRC := $(sort $(wildcard tests/kernels/lib/*.c tests/kernels/lib/*.S)) \
-	hv/lib/printf.c hv/lib/string.c
+	hv/lib/printf.c hv/lib/string.c hv/lib/strlcpy.c
 TK_LIB_OBJ := $(patsubst %,$(BUILD)/tk/obj/%.o,$(basename $(TK_LIB_SRC)))
 TK_ELFS := $(patsubst %,$(BUILD)/tk/%.elf,$(TK_NAMES))
 TK_CFLAGS := $(HV_CFLAGS) -Itests/kernels/lib

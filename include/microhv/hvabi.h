@@ -112,6 +112,7 @@ enum hv_status {
 };
 
 enum hv_call_code {
+	HVCALL_NOTIFY_LONG_SPIN_WAIT = 0x0008,	/* microhv: the null call */
 	HVCALL_CREATE_PARTITION = 0x0040,
 	HVCALL_INITIALIZE_PARTITION = 0x0041,
 	HVCALL_FINALIZE_PARTITION = 0x0042,

@@ -107,3 +107,5 @@ CASES = [
 CASES += [
     tk("smoke", expect=[r"\[child 0\] hello from a child partition"]),
 ]
+CASES += [tk("hypercall_abi")]
+CASES += [tk("partition_calls")]

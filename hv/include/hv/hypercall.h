@@ -10,6 +10,5 @@
  */
 u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8);
 
-#define HVCALL_NOTIFY_LONG_SPIN_WAIT 0x0008	/* our "null" hypercall */
 
 #endif

@@ -46,6 +46,18 @@ NOERR 28
 ERR 29
 ERR 30
 NOERR 31
+/* 32-255: interrupts; they only count (tk_irq_counts). */
+.altmacro
+.macro IRQS from, to
+NOERR \from
+.if \to-\from
+IRQS %(\from+1), \to
+.endif
+.endm
+IRQS 32, 100
+IRQS 101, 170
+IRQS 171, 240
+IRQS 241, 255
 
 tk_exc_common:
 	cld
@@ -87,10 +99,15 @@ tk_exc_common:
 	addq $16, %rsp
 	iretq
 
+.macro STUB_ADDR n
+	.quad tk_exc_\n
+.endm
 	.section .rodata
 	.balign 8
 	.globl tk_exc_stubs
 tk_exc_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad tk_exc_\v
+	.set v, 0
+	.rept 256
+	STUB_ADDR %v
+	.set v, v + 1
 	.endr

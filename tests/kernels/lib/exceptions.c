@@ -8,14 +8,16 @@ struct extable_entry {
 };
 
 extern const struct extable_entry __tk_extable_start[], __tk_extable_end[];
-extern const u64 tk_exc_stubs[32];
+extern const u64 tk_exc_stubs[256];
+volatile u32 tk_irq_counts[256];
+volatile bool tk_nmi_expected;
 
 static struct {
 	u16 off_lo, sel;
 	u8 ist, type;
 	u16 off_mid;
 	u32 off_hi, rsvd;
-} __packed idt[32] __aligned(16);
+} __packed idt[256] __aligned(16);
 
 static volatile int last_vector[64];
 
@@ -34,7 +36,7 @@ void tk_exceptions_init(void)
 		u64 base;
 	} __packed idtr = { sizeof(idt) - 1, (u64)(uintptr_t)idt };
 
-	for (int v = 0; v < 32; v++) {
+	for (int v = 0; v < 256; v++) {
 		u64 a = tk_exc_stubs[v];
 
 		idt[v].off_lo = (u16)a;
@@ -48,6 +50,11 @@ void tk_exceptions_init(void)
 
 void tk_exception(struct exc_frame *f)
 {
+	if (f->vector >= 32 || (f->vector == 2 && tk_nmi_expected)) {
+		__atomic_fetch_add(&tk_irq_counts[f->vector], 1,
+				   __ATOMIC_RELAXED);
+		return;
+	}
 	for (const struct extable_entry *e = __tk_extable_start;
 	     e < __tk_extable_end; e++) {
 		if (e->insn == f->rip) {

@@ -163,11 +163,33 @@ static void add_ram(u64 base, u64 len, u64 avoid_lo, u64 avoid_hi)
 		ram[nram++] = (struct ram_range){ b, e };
 }
 
+char tk_cmdline[256];
+
+u64 tk_cmdline_u64(const char *key, u64 dflt)
+{
+	size_t kn = strlen(key);
+
+	for (const char *p = tk_cmdline; *p; p++) {
+		u64 v = 0;
+
+		if ((p != tk_cmdline && p[-1] != ' ') || strncmp(p, key, kn) ||
+		    p[kn] != '=')
+			continue;
+		for (p += kn + 1; *p >= '0' && *p <= '9'; p++)
+			v = v * 10 + (u64)(*p - '0');
+		return v;
+	}
+	return dflt;
+}
+
 void tk_mem_init(u32 mbi)
 {
 	const u32 *info = (const u32 *)(uintptr_t)mbi;
 	u64 mod_lo = ~0ull, mod_hi = 0;
 
+	if (info[0] & BIT(2))
+		hv_strlcpy(tk_cmdline, (const char *)(uintptr_t)info[4],
+			   sizeof(tk_cmdline));
 	if (!(info[0] & BIT(6)))
 		return;
 	if (info[0] & BIT(3)) {

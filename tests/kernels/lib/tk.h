@@ -100,6 +100,14 @@ static inline void tk_wrmsr(u32 msr, u64 v)
 			     "d"((u32)(v >> 32)));
 }
 
+/* Interrupts (vectors 32-255, and NMI when expected) only count. */
+extern volatile u32 tk_irq_counts[256];
+extern volatile bool tk_nmi_expected;
+
+/* The module's command line ("key=value ..."), or a child's arg. */
+extern char tk_cmdline[256];
+u64 tk_cmdline_u64(const char *key, u64 dflt);
+
 /* Faults that are part of a test: the vector, or -1 if none. */
 int tk_probe_read(const volatile void *p, u64 *val);
 int tk_probe_write(volatile void *p, u64 val);
