@@ -29,6 +29,14 @@ enum exit_action {
 	EXIT_PREEMPTED,		/* the root has something to take */
 };
 
+/* VMEXIT_INVALID is -1; some implementations store it 32 bits wide. */
+static u64 exit_code(const struct vmcb *v)
+{
+	u64 code = v->control.exit_code;
+
+	return (u32)code == 0xffffffffu ? SVM_EXIT_INVALID : code;
+}
+
 static bool have_nrips(void)
 {
 	return virt_caps.features & SVM_FEAT_NRIPS;
@@ -195,7 +203,7 @@ static void handle_root_exit(struct vp *vp)
 	struct vmcb *v = vp_vmcb(vp);
 	struct partition *p = vp->part;
 
-	switch (v->control.exit_code) {
+	switch (exit_code(v)) {
 	case SVM_EXIT_CPUID:
 		partition_count_exit(p, HV_EXIT_STAT_CPUID);
 		emulate_cpuid(vp);
@@ -309,7 +317,7 @@ static enum exit_action child_exit(struct percpu *cpu, struct vp *vp)
 {
 	struct vmcb *v = vp_vmcb(vp);
 	struct partition *p = vp->part;
-	u64 code = v->control.exit_code;
+	u64 code = exit_code(v);
 
 	switch (code) {
 	case SVM_EXIT_INTR:

@@ -109,3 +109,4 @@ CASES += [
 ]
 CASES += [tk("hypercall_abi")]
 CASES += [tk("partition_calls")]
+CASES += [tk("child_intercepts")]
