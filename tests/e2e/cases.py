@@ -110,3 +110,5 @@ CASES += [
 CASES += [tk("hypercall_abi")]
 CASES += [tk("partition_calls")]
 CASES += [tk("child_intercepts")]
+CASES += [tk("isolation", expect=[r"root refused at 0x100000", r"child 7 triple-faulted"])]
+CASES += [tk("two_children_smp", smp=2, expect=[r"two_children_smp: both children ran at once"])]

@@ -69,6 +69,16 @@ void tk_exception(struct exc_frame *f)
 	tk_exit(TK_CRASH);
 }
 
+int tk_last_vector(void)
+{
+	return last_vector[cpu_index()];
+}
+
+void tk_clear_vector(void)
+{
+	last_vector[cpu_index()] = -1;
+}
+
 #define PROBE(asm_body, ...)                                                \
 	({                                                                  \
 		last_vector[cpu_index()] = -1;                              \

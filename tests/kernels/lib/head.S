@@ -115,6 +115,7 @@ tk_pml4:
 	.skip 4096
 tk_pdpt:
 	.skip 4096
+	.globl tk_pd
 tk_pd:
 	.skip 4 * 4096
 	.balign 16

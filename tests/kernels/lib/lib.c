@@ -164,6 +164,8 @@ static void add_ram(u64 base, u64 len, u64 avoid_lo, u64 avoid_hi)
 }
 
 char tk_cmdline[256];
+struct tk_mem tk_map[64];
+u32 tk_nmap;
 
 u64 tk_cmdline_u64(const char *key, u64 dflt)
 {
@@ -211,6 +213,8 @@ void tk_mem_init(u32 mbi)
 		memcpy(&type, e + 20, 4);
 		if (type == 1)
 			add_ram(base, len, mod_lo, mod_hi);
+		if (tk_nmap < 64)
+			tk_map[tk_nmap++] = (struct tk_mem){ base, len, type };
 		off += size + 4;
 	}
 	bump = nram ? ram[0].base : 0;
@@ -278,6 +282,13 @@ static enum tk_role detect_role(u32 magic)
 
 static const char *const role_names[] = { "bare metal", "root", "child" };
 
+static u64 child_arg;
+
+u64 tk_child_arg(void)
+{
+	return child_arg;
+}
+
 void tk_main(u32 magic, u32 info)
 {
 	tk_role = detect_role(magic);
@@ -290,6 +301,8 @@ void tk_main(u32 magic, u32 info)
 		tk_outb(0x21, 0xff);	/* mask the PICs: we take no IRQs */
 		tk_outb(0xa1, 0xff);
 	}
+	if (tk_role == TK_CHILD)
+		child_arg = ((const struct tk_child_info *)(uintptr_t)info)->arg;
 	tk_printf("tk: %s: running as %s\n", tk_test_name,
 		  role_names[tk_role]);
 	if (tk_role == TK_CHILD)

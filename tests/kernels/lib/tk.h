@@ -109,6 +109,9 @@ extern char tk_cmdline[256];
 u64 tk_cmdline_u64(const char *key, u64 dflt);
 
 /* Faults that are part of a test: the vector, or -1 if none. */
+/* For hand-written EXTABLE probes: the last fault's vector, or -1. */
+int tk_last_vector(void);
+void tk_clear_vector(void);
 int tk_probe_read(const volatile void *p, u64 *val);
 int tk_probe_write(volatile void *p, u64 val);
 int tk_probe_rdmsr(u32 msr, u64 *val);
@@ -126,6 +129,17 @@ u64 tk_hvcall_fast(u16 code, u64 rdx, u64 r8);
 void *tk_alloc_pages(u64 n);
 void tk_free_page(void *page);
 u64 tk_free_memory_pages(void);
+
+/* The Multiboot memory map this kernel was given (E820 types). */
+struct tk_mem {
+	u64 base, len;
+	u32 type;
+};
+extern struct tk_mem tk_map[64];
+extern u32 tk_nmap;
+
+/* A child's tk_child_info.arg. */
+u64 tk_child_arg(void);
 
 /* Root SMP: runs fn(arg) on root VP n's CPU. */
 int tk_start_ap(u32 vp, void (*fn)(void *), void *arg);
