@@ -16,6 +16,7 @@ Q := $(if $(filter 1,$(V)),,@)
 
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
+	-fno-strict-aliasing \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
 	-mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
 	-fno-omit-frame-pointer -fcf-protection=none \

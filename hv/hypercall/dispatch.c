@@ -171,16 +171,16 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 	u64 in_len = d->in_size + (u64)c->rep_count * d->rep_in;
 
 	*out_len = d->out_size + (u64)c->rep_count * d->rep_out;
-	memset(cpu->hc_out, 0, PAGE_SIZE);
 	c->in = cpu->hc_in;
 	c->out = cpu->hc_out;
 	if (c->fast) {
-		memcpy(cpu->hc_in, &rdx, 8);
-		memcpy(cpu->hc_in + 8, &r8, 8);
+		((u64 *)cpu->hc_in)[0] = rdx;
+		((u64 *)cpu->hc_in)[1] = r8;
 		return HV_STATUS_SUCCESS;
 	}
 	if (in_len > PAGE_SIZE || *out_len > PAGE_SIZE)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	memset(cpu->hc_out, 0, *out_len);	/* nothing stale goes back */
 	if (!block_ok(rdx, in_len) || !block_ok(r8, *out_len))
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (in_len && *out_len && rdx < r8 + *out_len && r8 < rdx + in_len)

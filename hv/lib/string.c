@@ -5,11 +5,19 @@
  */
 #include <hv/string.h>
 
+/*
+ * Eight bytes at a time where both sides allow it: these run on every
+ * hypercall and intercept, so they matter for path length.
+ */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	u8 *d = dst;
 	const u8 *s = src;
 
+	if (!(((uintptr_t)d | (uintptr_t)s) & 7)) {
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(u64 *)d = *(const u64 *)s;
+	}
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -30,7 +38,12 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	u8 *d = dst;
+	u64 word = 0x0101010101010101ull * (u8)c;
 
+	if (!((uintptr_t)d & 7)) {
+		for (; n >= 8; n -= 8, d += 8)
+			*(u64 *)d = word;
+	}
 	while (n--)
 		*d++ = (u8)c;
 	return dst;

@@ -29,13 +29,14 @@ struct partition *partition_get(u64 id)
 	struct partition *found = NULL;
 
 	spin_lock(&table_lock);
-	for (u32 i = 0; i < MAX_PARTITIONS; i++) {
-		if (table[i] && table[i]->id == id) {
+	/* Children usually sit in slot id % MAX (see partition_create). */
+	if (table[id % MAX_PARTITIONS] && table[id % MAX_PARTITIONS]->id == id)
+		found = table[id % MAX_PARTITIONS];
+	for (u32 i = 0; !found && i < MAX_PARTITIONS; i++)
+		if (table[i] && table[i]->id == id)
 			found = table[i];
-			__atomic_fetch_add(&found->refs, 1, __ATOMIC_ACQUIRE);
-			break;
-		}
-	}
+	if (found)
+		__atomic_fetch_add(&found->refs, 1, __ATOMIC_ACQUIRE);
 	spin_unlock(&table_lock);
 	return found;
 }
@@ -77,8 +78,10 @@ enum hv_status partition_create(u64 flags, struct partition **out)
 	if (!hpa_valid(page))
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	spin_lock(&table_lock);
-	for (slot = 1; slot < MAX_PARTITIONS && table[slot]; slot++)
-		;
+	slot = next_id % MAX_PARTITIONS;
+	if (!slot || table[slot])
+		for (slot = 1; slot < MAX_PARTITIONS && table[slot]; slot++)
+			;
 	if (slot == MAX_PARTITIONS) {
 		s = HV_STATUS_OPERATION_DENIED;
 	} else {

@@ -92,22 +92,35 @@ __attribute__((weak)) void child_main(void)
 #define MAX_CPUS 8
 static u8 hc_pages[MAX_CPUS][2][4096] __aligned(4096);
 
-static u32 cpu_slot(void)
+/* GS points at this CPU's pair of hypercall pages (set by tk_cpu_init). */
+static u8 (*hc_mine(void))[4096]
 {
-	u32 r[4];
+	u8 (*p)[4096];
+
+	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static void *gs_self[MAX_CPUS];
+
+void tk_cpu_init(void)
+{
+	u32 r[4], slot;
 
 	tk_cpuid(1, 0, r);
-	return (r[1] >> 24) % MAX_CPUS;	/* initial APIC id */
+	slot = (r[1] >> 24) % MAX_CPUS;	/* initial APIC id */
+	gs_self[slot] = hc_pages[slot];
+	tk_wrmsr(0xc0000101, (u64)(uintptr_t)&gs_self[slot]);	/* GS base */
 }
 
 void *tk_hc_in(void)
 {
-	return hc_pages[cpu_slot()][0];
+	return hc_mine()[0];
 }
 
 void *tk_hc_out(void)
 {
-	return hc_pages[cpu_slot()][1];
+	return hc_mine()[1];
 }
 
 u64 tk_hypercall(u64 control, u64 in_gpa, u64 out_gpa)
@@ -292,6 +305,7 @@ u64 tk_child_arg(void)
 void tk_main(u32 magic, u32 info)
 {
 	tk_role = detect_role(magic);
+	tk_cpu_init();
 	tk_exceptions_init();
 	if (tk_role == TK_ROOT || tk_role == TK_BARE) {
 		if (magic != 0x2badb002u)

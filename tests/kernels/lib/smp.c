@@ -44,6 +44,8 @@ void tk_ap_main(void)
 	tk_cpuid(1, 0, r);
 	s = &slots[(r[1] >> 24) % 8];
 	extern void tk_exceptions_init(void);
+	extern void tk_cpu_init(void);
+	tk_cpu_init();
 	tk_exceptions_init();
 	s->fn(s->arg);
 }
