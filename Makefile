@@ -49,7 +49,7 @@ TK_LIB_OBJ := $(patsubst %,$(BUILD)/tk/obj/%.o,$(basename $(TK_LIB_SRC)))
 TK_ELFS := $(patsubst %,$(BUILD)/tk/%.elf,$(TK_NAMES))
 TK_CFLAGS := $(HV_CFLAGS) -Itests/kernels/lib
 
-.PHONY: all iso run test unit clean kernels fuzz
+.PHONY: all iso run test unit clean kernels fuzz bench
 .SECONDARY:
 all: $(BUILD)/microhv.elf $(TK_ELFS)
 kernels: $(TK_ELFS)
@@ -105,6 +105,9 @@ run: $(BUILD)/microhv.elf
 
 test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests
 	$(PYTHON) tests/run.py --build $(BUILD)
+
+bench: $(BUILD)/microhv.elf $(TK_ELFS)
+	$(PYTHON) scripts/bench.py
 
 fuzz: $(BUILD)/microhv.elf $(TK_ELFS)
 	scripts/fuzz-long.sh $(FUZZ_ITERATIONS) $(FUZZ_SEEDS)

@@ -15,7 +15,6 @@
 #define HC_FAST BIT(2)		/* register form allowed */
 
 struct hc_desc {
-	u16 code;
 	u8 flags;
 	u16 in_size;		/* fixed input bytes */
 	u16 rep_in;		/* bytes per rep input element */
@@ -24,56 +23,56 @@ struct hc_desc {
 };
 
 #define S sizeof
-static const struct hc_desc descs[] = {
-	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, HC_FAST, 8, 0, 0, 0 },
-	{ HVCALL_CREATE_PARTITION, HC_SLOW,
-	  S(struct hv_input_create_partition), 0, 8, 0 },
-	{ HVCALL_INITIALIZE_PARTITION, HC_SLOW | HC_FAST, 8, 0, 0, 0 },
-	{ HVCALL_FINALIZE_PARTITION, HC_SLOW | HC_FAST, 8, 0, 0, 0 },
-	{ HVCALL_DELETE_PARTITION, HC_SLOW | HC_FAST, 8, 0, 0, 0 },
-	{ HVCALL_GET_PARTITION_PROPERTY, HC_SLOW,
-	  S(struct hv_input_get_partition_property), 0, 8, 0 },
-	{ HVCALL_SET_PARTITION_PROPERTY, HC_SLOW,
-	  S(struct hv_input_set_partition_property), 0, 0, 0 },
-	{ HVCALL_GET_PARTITION_ID, HC_SLOW, 0, 0, 8, 0 },
-	{ HVCALL_DEPOSIT_MEMORY, HC_SLOW | HC_REP, 8, 8, 0, 0 },
-	{ HVCALL_WITHDRAW_MEMORY, HC_SLOW | HC_REP,
-	  S(struct hv_input_withdraw_memory), 0, 0, 8 },
-	{ HVCALL_GET_MEMORY_BALANCE, HC_SLOW, 16, 0,
-	  S(struct hv_output_get_memory_balance), 0 },
-	{ HVCALL_MAP_GPA_PAGES, HC_SLOW | HC_REP,
-	  S(struct hv_input_map_gpa_pages), 8, 0, 0 },
-	{ HVCALL_UNMAP_GPA_PAGES, HC_SLOW | HC_REP,
-	  S(struct hv_input_unmap_gpa_pages), 0, 0, 0 },
-	{ HVCALL_INSTALL_INTERCEPT, HC_SLOW,
-	  S(struct hv_input_install_intercept), 0, 0, 0 },
-	{ HVCALL_CREATE_VP, HC_SLOW, S(struct hv_input_create_vp), 0, 0, 0 },
-	{ HVCALL_DELETE_VP, HC_SLOW | HC_FAST,
-	  S(struct hv_input_delete_vp), 0, 0, 0 },
-	{ HVCALL_GET_VP_REGISTERS, HC_SLOW | HC_REP,
-	  S(struct hv_input_vp_registers), 4, 0, 16 },
-	{ HVCALL_SET_VP_REGISTERS, HC_SLOW | HC_REP,
-	  S(struct hv_input_vp_registers), 32, 0, 0 },
-	{ HVCALL_GET_SYSTEM_PROPERTY, HC_SLOW,
-	  S(struct hv_input_get_system_property), 0, 8, 0 },
-	{ HVCALL_ASSERT_VIRTUAL_INTERRUPT, HC_SLOW,
-	  S(struct hv_input_assert_virtual_interrupt), 0, 0, 0 },
-	{ HVCALL_START_VIRTUAL_PROCESSOR, HC_SLOW,
-	  S(struct hv_input_start_virtual_processor), 0, 0, 0 },
-	{ HVCALL_DISPATCH_VP, HC_SLOW, S(struct hv_input_dispatch_vp), 0,
-	  S(struct hv_output_dispatch_vp), 0 },
-	{ HVCALL_MAP_VP_STATE_PAGE, HC_SLOW,
-	  S(struct hv_input_map_vp_state_page), 0, 8, 0 },
-	{ HVCALL_UNMAP_VP_STATE_PAGE, HC_SLOW, 16, 0, 0, 0 },
+/* Indexed by call code: a missing code has no flags (unknown). */
+static const struct hc_desc descs[256] = {
+	[HVCALL_NOTIFY_LONG_SPIN_WAIT] = { HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_CREATE_PARTITION] =
+		{ HC_SLOW, S(struct hv_input_create_partition), 0, 8, 0 },
+	[HVCALL_INITIALIZE_PARTITION] = { HC_SLOW | HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_FINALIZE_PARTITION] = { HC_SLOW | HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_DELETE_PARTITION] = { HC_SLOW | HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_GET_PARTITION_PROPERTY] =
+		{ HC_SLOW, S(struct hv_input_get_partition_property), 0, 8, 0 },
+	[HVCALL_SET_PARTITION_PROPERTY] =
+		{ HC_SLOW, S(struct hv_input_set_partition_property), 0, 0, 0 },
+	[HVCALL_GET_PARTITION_ID] = { HC_SLOW, 0, 0, 8, 0 },
+	[HVCALL_DEPOSIT_MEMORY] = { HC_SLOW | HC_REP, 8, 8, 0, 0 },
+	[HVCALL_WITHDRAW_MEMORY] =
+		{ HC_SLOW | HC_REP, S(struct hv_input_withdraw_memory), 0, 0, 8 },
+	[HVCALL_GET_MEMORY_BALANCE] =
+		{ HC_SLOW, 16, 0, S(struct hv_output_get_memory_balance), 0 },
+	[HVCALL_MAP_GPA_PAGES] =
+		{ HC_SLOW | HC_REP, S(struct hv_input_map_gpa_pages), 8, 0, 0 },
+	[HVCALL_UNMAP_GPA_PAGES] =
+		{ HC_SLOW | HC_REP, S(struct hv_input_unmap_gpa_pages), 0, 0, 0 },
+	[HVCALL_INSTALL_INTERCEPT] =
+		{ HC_SLOW, S(struct hv_input_install_intercept), 0, 0, 0 },
+	[HVCALL_CREATE_VP] = { HC_SLOW, S(struct hv_input_create_vp), 0, 0, 0 },
+	[HVCALL_DELETE_VP] =
+		{ HC_SLOW | HC_FAST, S(struct hv_input_delete_vp), 0, 0, 0 },
+	[HVCALL_GET_VP_REGISTERS] =
+		{ HC_SLOW | HC_REP, S(struct hv_input_vp_registers), 4, 0, 16 },
+	[HVCALL_SET_VP_REGISTERS] =
+		{ HC_SLOW | HC_REP, S(struct hv_input_vp_registers), 32, 0, 0 },
+	[HVCALL_GET_SYSTEM_PROPERTY] =
+		{ HC_SLOW, S(struct hv_input_get_system_property), 0, 8, 0 },
+	[HVCALL_ASSERT_VIRTUAL_INTERRUPT] =
+		{ HC_SLOW, S(struct hv_input_assert_virtual_interrupt), 0, 0, 0 },
+	[HVCALL_START_VIRTUAL_PROCESSOR] =
+		{ HC_SLOW, S(struct hv_input_start_virtual_processor), 0, 0, 0 },
+	[HVCALL_DISPATCH_VP] =
+		{ HC_SLOW, S(struct hv_input_dispatch_vp), 0, S(struct hv_output_dispatch_vp), 0 },
+	[HVCALL_MAP_VP_STATE_PAGE] =
+		{ HC_SLOW, S(struct hv_input_map_vp_state_page), 0, 8, 0 },
+	[HVCALL_UNMAP_VP_STATE_PAGE] = { HC_SLOW, 16, 0, 0, 0 },
 };
 #undef S
 
 static const struct hc_desc *find_desc(u16 code)
 {
-	for (u32 i = 0; i < ARRAY_SIZE(descs); i++)
-		if (descs[i].code == code)
-			return &descs[i];
-	return NULL;
+	if (code >= ARRAY_SIZE(descs) || !descs[code].flags)
+		return NULL;
+	return &descs[code];
 }
 
 static enum hv_status call(struct hc *c)

@@ -334,6 +334,7 @@ enum hv_status hc_map_vp_state_page(struct hc *c)
 			pool_free(&p->pool, page);
 			s = HV_STATUS_INSUFFICIENT_MEMORY;
 		} else {
+			/* From now on messages are written to the page. */
 			__builtin_memcpy(hpa_to_hva(page), &vp->msg,
 					 sizeof(vp->msg));
 			vp->state_page = page;
@@ -362,6 +363,8 @@ enum hv_status hc_unmap_vp_state_page(struct hc *c)
 	if (!hpa_valid(vp->state_page)) {
 		s = HV_STATUS_INVALID_PARAMETER;
 	} else {
+		__builtin_memcpy(&vp->msg, hpa_to_hva(vp->state_page),
+				 sizeof(vp->msg));	/* keep the last one */
 		root_unshare_page(vp->state_page);
 		pool_free(&p->pool, vp->state_page);
 		vp->state_page = INVALID_HPA;

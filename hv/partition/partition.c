@@ -230,7 +230,16 @@ bool gpa_to_hpa(struct partition *p, gpa_t g, u64 len, bool write,
 	u64 a = gpa_u64(g);
 
 	if (!len || (a & PAGE_MASK) != ((a + len - 1) & PAGE_MASK) ||
-	    !p->npt_ready || !pt_lookup(&p->npt, a, &leaf))
+	    !p->npt_ready)
+		return false;
+	/* The root's own RAM is identity mapped: the frame table decides. */
+	if (p->is_root) {
+		if (frame_owner(&frames, a >> PAGE_SHIFT) != FRAME_ROOT)
+			return false;
+		*out = hpa(a);
+		return true;
+	}
+	if (!pt_lookup(&p->npt, a, &leaf))
 		return false;
 	if (write && !(leaf.pte & PTE_W))
 		return false;

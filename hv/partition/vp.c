@@ -58,17 +58,16 @@ void vp_destroy(struct vp *vp)
 	vp_page_free(p, vp->self);
 }
 
-void vp_post_intercept(struct vp *vp, u32 type, const void *payload,
-		       u32 size)
+void *vp_intercept_payload(struct vp *vp, u32 type, u32 size)
 {
-	struct hv_message *m = &vp->msg;
+	struct hv_message *m = hpa_valid(vp->state_page) ?
+				       hpa_to_hva(vp->state_page) : &vp->msg;
 
-	memset(m, 0, sizeof(*m));
 	m->header.message_type = type;
 	m->header.payload_size = (u8)MIN(size, HV_MESSAGE_PAYLOAD_BYTES);
+	m->header.message_flags = 0;
+	m->header.reserved = 0;
 	m->header.sender = vp->part->id;
-	memcpy(m->payload, payload, m->header.payload_size);
-	if (hpa_valid(vp->state_page))
-		memcpy(hpa_to_hva(vp->state_page), m, sizeof(*m));
 	vp->intercept_suspend = true;
+	return m->payload;
 }

@@ -7,19 +7,25 @@
 #include <x86/msr.h>
 #include "svm_int.h"
 
+#define GPR(r) (u8)(__builtin_offsetof(struct vp_gprs, r) / 8)
+/* Hyper-V order (RAX RCX RDX RBX RSP RBP RSI RDI R8-R15) -> vp_gprs. */
+static const u8 gpr_index[16] = {
+	0xff, GPR(rcx), GPR(rdx), GPR(rbx), 0xff, GPR(rbp), GPR(rsi),
+	GPR(rdi), GPR(r8), GPR(r9), GPR(r10), GPR(r11), GPR(r12), GPR(r13),
+	GPR(r14), GPR(r15),
+};
+
 static u64 *gpr_slot(struct vp *vp, u32 name)
 {
-	struct vmcb *v = vp_vmcb(vp);
-	u64 *const slots[16] = {
-		&v->save.rax, &vp->gprs.rcx, &vp->gprs.rdx, &vp->gprs.rbx,
-		&v->save.rsp, &vp->gprs.rbp, &vp->gprs.rsi, &vp->gprs.rdi,
-		&vp->gprs.r8, &vp->gprs.r9, &vp->gprs.r10, &vp->gprs.r11,
-		&vp->gprs.r12, &vp->gprs.r13, &vp->gprs.r14, &vp->gprs.r15,
-	};
+	u32 i = name - HV_REG_RAX;
 
-	if (name >= HV_REG_RAX && name <= HV_REG_R15)
-		return slots[name - HV_REG_RAX];
-	return NULL;
+	if (i >= 16)
+		return NULL;
+	if (name == HV_REG_RAX)
+		return &vp_vmcb(vp)->save.rax;
+	if (name == HV_REG_RSP)
+		return &vp_vmcb(vp)->save.rsp;
+	return (u64 *)&vp->gprs + gpr_index[i];
 }
 
 /* Registers that are plain 64-bit VMCB fields. */

@@ -31,7 +31,7 @@ struct vp {
 	bool started;			/* [A] root APs: StartVirtualProcessor */
 	bool running;			/* [A] on some CPU right now */
 	hpa_t state_page;		/* [L] intercept message page */
-	struct hv_message msg;		/* [R] the last intercept */
+	struct hv_message msg;		/* [R] the last intercept, if no page */
 	u64 pending_event;		/* [R] to inject on next entry */
 	u32 pending_irq;		/* [A] vector + 1 to raise, or 0 */
 	bool pending_nmi;		/* [A] */
@@ -50,8 +50,11 @@ void vp_destroy(struct vp *vp);
 /* Makes the CPU running vp (if another) leave guest mode once. */
 void vp_kick(struct vp *vp);
 
-/* Writes an intercept message for the root and suspends the VP. */
-void vp_post_intercept(struct vp *vp, u32 type, const void *payload,
-		       u32 size);
+/*
+ * Starts an intercept message for the root, in the VP's intercept page
+ * if the root mapped one (else in vp->msg), and suspends the VP. The
+ * caller fills in the returned payload of size bytes; it is written once.
+ */
+void *vp_intercept_payload(struct vp *vp, u32 type, u32 size);
 
 #endif

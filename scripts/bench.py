@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""make bench: path lengths of microhv next to Linux KVM, same QEMU.
+
+Both run under QEMU TCG with -icount shift=0,sleep=off, where the TSC
+advances one tick per instruction at every nesting level, so a guest's
+RDTSC deltas are instruction counts of the whole round trip.
+
+  microhv: build/tk/bench.elf as the root partition; its child times a
+           null hypercall and a port-I/O intercept through the root.
+  KVM:     Debian's cloud kernel with kvm_amd, booted without microhv;
+           a small VMM (tests/bench/kvm) times a VMMCALL KVM answers in
+           the kernel and an OUT that exits to its user space.
+
+Writes JSON lines to build/bench.json and prints a table.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+ICOUNT = ["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max",
+          "-smp", "1", "-m", "512M", "-display", "none", "-no-reboot",
+          "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
+def run_qemu(args, log, timeout):
+    with open(log, "wb") as f:
+        subprocess.run([QEMU] + ICOUNT + ["-serial", "file:" + log] + args,
+                       stdin=subprocess.DEVNULL, stdout=f,
+                       stderr=subprocess.STDOUT, timeout=timeout)
+    with open(log, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def numbers(text, prefix):
+    found = dict((m.group(1), int(m.group(2))) for m in re.finditer(
+        prefix + r": (\w+) (\d+)", text))
+    if not found:
+        sys.exit("bench: no '%s' results; see the log under build/bench/"
+                 % prefix)
+    return found
+
+
+def microhv():
+    subprocess.run(["make", "-s", "-C", ROOT, "all"], check=True)
+    log = os.path.join(BUILD, "bench", "microhv.log")
+    text = run_qemu(["-kernel", os.path.join(BUILD, "microhv.elf"),
+                     "-append", "debug_exit=0xf4",
+                     "-initrd", os.path.join(BUILD, "tk", "bench.elf")],
+                    log, 600)
+    return numbers(text, "bench")
+
+
+def kvm_initramfs():
+    env = dict(line.split("=", 1) for line in subprocess.run(
+        [os.path.join(ROOT, "scripts", "fetch-debian.sh")], check=True,
+        capture_output=True, text=True).stdout.split())
+    runner = os.path.join(BUILD, "bench", "kvm-runner")
+    subprocess.run(["gcc", "-static", "-O2", "-o", runner,
+                    os.path.join(ROOT, "tests/bench/kvm/runner.c"),
+                    os.path.join(ROOT, "tests/bench/kvm/guest.S")],
+                   check=True)
+    mods = subprocess.run([os.path.join(ROOT, "scripts", "kmod-order.py"),
+                           env["MODULES"], "kvm-amd"], check=True,
+                          capture_output=True, text=True).stdout.split()
+    entries = ["dir:bin", "dir:lib", "dir:lib/modules",
+               "file:bin/busybox=%s:755" % env["BUSYBOX"],
+               "file:init=%s:755" % os.path.join(ROOT, "tests/bench/kvm/init"),
+               "file:kvm-runner=%s:755" % runner]
+    for i, m in enumerate(mods):
+        entries.append("file:lib/modules/%02d-%s=%s" % (
+            i, os.path.basename(m), m))
+    initrd = os.path.join(BUILD, "bench", "kvm-initramfs.cpio")
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts",
+                                                 "mkcpio.py"), initrd]
+                   + entries, check=True)
+    return env, initrd
+
+
+def kvm():
+    env, initrd = kvm_initramfs()
+    log = os.path.join(BUILD, "bench", "kvm.log")
+    text = run_qemu(["-kernel", env["VMLINUZ"], "-initrd", initrd,
+                     "-append", "console=ttyS0 quiet panic=-1"], log, 1200)
+    return numbers(text, "kvm-bench"), env["KERNEL_VERSION"]
+
+
+ROWS = [
+    ("null_hypercall", "a child's hypercall answered by the hypervisor",
+     "VMMCALL answered inside KVM"),
+    ("io_roundtrip", "port I/O: child -> root -> child",
+     "port I/O: guest -> KVM user space -> guest"),
+]
+
+
+def main():
+    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
+    ours = microhv()
+    theirs, version = kvm()
+    baseline = "Linux KVM (kvm_amd, Debian %s) in the same QEMU" % version
+    out = os.path.join(BUILD, "bench.json")
+    with open(out, "w") as f:
+        for name, _, _ in ROWS:
+            f.write(json.dumps({"name": name, "value": ours[name],
+                                "unit": "instructions",
+                                "baseline": theirs[name],
+                                "baseline_name": baseline}) + "\n")
+    print("%-16s %12s %12s  %s" % ("benchmark", "microhv", "KVM", "what"))
+    for name, what, kwhat in ROWS:
+        print("%-16s %12d %12d  %s (KVM: %s)" % (name, ours[name],
+                                                 theirs[name], what, kwhat))
+    print("instructions per round trip (QEMU -icount shift=0); "
+          "JSON lines in " + os.path.relpath(out, ROOT))
+
+
+if __name__ == "__main__":
+    main()
