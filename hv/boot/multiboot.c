@@ -270,14 +270,16 @@ static const char *mb2_tag(const u8 *tag, u32 type, u32 size,
 static const char *parse_mb2(u64 info_pa, phys_reader_fn read, void *ctx,
 			     struct boot_info *bi)
 {
-	const u32 *hdr = read(info_pa, 8, ctx);
+	const u8 *hdr = read(info_pa, 8, ctx);
 	const u8 *info;
 	u32 total, off = 8;
 	bool have_meminfo = false, ended = false;
 
+	if (info_pa % 8)
+		return "multiboot2 info not 8-byte aligned";
 	if (!hdr)
 		return "multiboot2 info outside memory";
-	total = hdr[0];
+	memcpy(&total, hdr, sizeof(total));
 	if (total < 16 || total > MB2_MAX_INFO)
 		return "bad multiboot2 info size";
 	info = read(info_pa, total, ctx);
