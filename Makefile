@@ -100,7 +100,7 @@ iso: $(BUILD)/microhv.iso
 $(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
 	scripts/mkiso.sh $@ $(BUILD)/microhv.elf ""
 
-run: $(BUILD)/microhv.elf
+run: $(BUILD)/microhv.elf $(TK_ELFS)
 	scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
 test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests
