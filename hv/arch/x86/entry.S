@@ -3,6 +3,7 @@
  * CPU does not) and its number, so exception_dispatch sees one frame
  * shape (struct exc_frame).
  */
+#include <x86/asm-common.h>
 #include <x86/desc.h>
 
 	.text
@@ -58,42 +59,14 @@ EXC_NOERR 31
 
 exc_common:
 	cld
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	movq %rsp, %rdi
 	/* Keep the C call ABI's 16-byte stack alignment. */
 	movq %rsp, %rbx
 	andq $-16, %rsp
 	call exception_dispatch
 	movq %rbx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	POP_GPRS
 	addq $16, %rsp
 	iretq
 

@@ -12,6 +12,7 @@
  * 4 GiB (2 MiB pages) and call hv_main(magic, info). The real page
  * tables, with W^X, are built in C (mm/vmm.c).
  */
+#include <x86/asm-common.h>
 #include <x86/desc.h>
 
 #define MB1_MAGIC 0x1badb002
@@ -82,30 +83,7 @@ _start32:
 	jnc 3f
 	movl $(1 << 11), %ebx
 3:
-	/* PML4[0] -> PDPT, PDPT[0..3] -> four PDs of 2 MiB pages. */
-	movl $boot_pdpt, %eax
-	orl $0x3, %eax
-	movl %eax, boot_pml4
-	xorl %ecx, %ecx
-4:	movl %ecx, %eax
-	shll $12, %eax
-	addl $boot_pd, %eax
-	orl $0x3, %eax
-	movl %eax, boot_pdpt(, %ecx, 8)
-	incl %ecx
-	cmpl $4, %ecx
-	jb 4b
-	xorl %ecx, %ecx
-5:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x83, %eax			/* present, writable, 2 MiB */
-	movl %eax, boot_pd(, %ecx, 8)
-	movl %ecx, %eax
-	shrl $11, %eax			/* bits 32+ of the address */
-	movl %eax, boot_pd + 4(, %ecx, 8)
-	incl %ecx
-	cmpl $2048, %ecx
-	jb 5b
+	BUILD_IDENTITY_4G boot_pml4, boot_pdpt, boot_pd
 
 	movl %cr4, %eax
 	orl $(1 << 5), %eax		/* PAE */

@@ -5,6 +5,8 @@
  * EAX = TK_CHILD_MAGIC. Both arrive in flat 32-bit protected mode with
  * paging off; we switch to long mode on an identity map of 4 GiB.
  */
+#include <x86/asm-common.h>
+
 #define MB1_MAGIC 0x1badb002
 #define MB1_FLAGS ((1 << 0) | (1 << 1) | (1 << 16))
 
@@ -34,29 +36,7 @@ _start32:
 	incl %ebp
 	jmp 1b
 2:	movl $tk_boot_stack_top, %esp
-	movl $tk_pdpt, %eax
-	orl $0x3, %eax
-	movl %eax, tk_pml4
-	xorl %ecx, %ecx
-3:	movl %ecx, %eax
-	shll $12, %eax
-	addl $tk_pd, %eax
-	orl $0x3, %eax
-	movl %eax, tk_pdpt(, %ecx, 8)
-	incl %ecx
-	cmpl $4, %ecx
-	jb 3b
-	xorl %ecx, %ecx
-4:	movl %ecx, %eax
-	shll $21, %eax
-	orl $0x83, %eax
-	movl %eax, tk_pd(, %ecx, 8)
-	movl %ecx, %eax
-	shrl $11, %eax
-	movl %eax, tk_pd + 4(, %ecx, 8)
-	incl %ecx
-	cmpl $2048, %ecx
-	jb 4b
+	BUILD_IDENTITY_4G tk_pml4, tk_pdpt, tk_pd
 	movl %cr4, %eax
 	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax	/* PAE, OSFXSR, OSXMMEXCPT */
 	movl %eax, %cr4
