@@ -39,6 +39,7 @@ extern const char ap_trampoline_params[];
 
 u32 smp_selftest_fault_cpu;
 static struct acpi_madt_info madt;
+extern u64 acpi_rsdp_pa;
 
 void ap_main(u32 index);
 
@@ -56,6 +57,8 @@ static void find_root_table(const struct boot_info *bi, struct acpi_root *r)
 	err = acpi_rsdp_scan(fw_read, NULL, &pa);
 	if (!err)
 		err = acpi_rsdp_parse(fw_read(pa, 36, NULL), 36, r);
+	if (!err)
+		acpi_rsdp_pa = pa;	/* the root's kernel is told where */
 	if (err)
 		hv_fatal(HV_EXIT_BAD_CONFIG, "acpi: %s", err);
 }

@@ -6,6 +6,7 @@
  */
 #include <hv/exit.h>
 #include <hv/hvmem.h>
+#include <hv/linuxboot.h>
 #include <hv/log.h>
 #include <hv/mbimage.h>
 #include <hv/mm.h>
@@ -22,6 +23,11 @@
 #define MB1_BOOT_INFO_PA 0x10000ull	/* where the root's MB1 info goes */
 #define MB1_BOOT_INFO_SIZE 0x4000ull
 #define MB1_LOADER_MAGIC 0x2badb002u
+#define LINUX_BOOT_PARAMS_PA 0x10000ull	/* the zero page */
+#define LINUX_CMDLINE_PA 0x11000ull
+#define LINUX_LOW_LIMIT (16 * SZ_1M)	/* kernels go at or above this */
+
+u64 acpi_rsdp_pa;	/* set by smp_discover when it scanned for it */
 
 
 static u32 npt_large_flags(void)
@@ -174,7 +180,7 @@ static bool overlaps_module(const struct boot_info *bi, u64 base, u64 size)
 	return false;
 }
 
-static u64 load_root_kernel(const struct boot_info *bi)
+static u64 load_multiboot_kernel(const struct boot_info *bi)
 {
 	const struct boot_module *k = &bi->mods[0];
 	const u8 *img = hpa_to_hva(k->start);
@@ -282,10 +288,134 @@ static u32 build_root_mb1_info(const struct boot_info *bi)
 	return (u32)MB1_BOOT_INFO_PA;
 }
 
+static bool free_root_range(const struct boot_info *bi, u64 base, u64 size,
+			    int except_module)
+{
+	for (u32 i = 0; i < bi->n_mod; i++) {
+		u64 m = hpa_u64(bi->mods[i].start);
+
+		if ((int)i != except_module && base < m + bi->mods[i].size &&
+		    m < base + size)
+			return false;
+	}
+	return root_owns(base, size);
+}
+
+/* Where the kernel runs: its preferred address, else the first aligned
+ * free root RAM above 16 MiB (below 4 GiB: code32_start is 32 bits). */
+static u64 place_kernel(const struct boot_info *bi,
+			const struct linux_image *li)
+{
+	u64 a = li->pref_address;
+
+	if (a >= LINUX_LOW_LIMIT && free_root_range(bi, a, li->init_size, -1))
+		return a;
+	if (!li->relocatable)
+		return 0;
+	for (a = ALIGN_UP(LINUX_LOW_LIMIT, li->alignment);
+	     a + li->init_size <= SZ_4G; a += li->alignment)
+		if (free_root_range(bi, a, li->init_size, -1))
+			return a;
+	return 0;
+}
+
+/* The initrd may not sit where the kernel decompresses: move it up. */
+static u64 place_initrd(const struct boot_info *bi, u64 kbase, u64 ksize,
+			u64 limit)
+{
+	const struct boot_module *m = &bi->mods[1];
+	u64 at = hpa_u64(m->start), size = ALIGN_UP(m->size, PAGE_SIZE);
+
+	if (!(at < kbase + ksize && kbase < at + size) && at + size <= limit)
+		return at;
+	for (u32 i = hv_memmap.n; i-- > 0;) {
+		const struct mem_region *r = &hv_memmap.r[i];
+		u64 end = MIN(r->end, limit), cand;
+
+		if ((r->type != MEM_RAM && r->type != MEM_BOOT_MODULE) ||
+		    end < r->base + size)
+			continue;
+		cand = ALIGN_DOWN(end - size, PAGE_SIZE);
+		if (cand >= r->base && !(cand < kbase + ksize &&
+					 kbase < cand + size) &&
+		    free_root_range(bi, cand, size, 1)) {
+			memmove(hpa_to_hva(hpa(cand)), hpa_to_hva(m->start),
+				m->size);
+			return cand;
+		}
+	}
+	hv_fatal(HV_EXIT_BAD_CONFIG, "root: no room to move the initrd "
+		 "out of the kernel's way");
+}
+
+static u32 linux_e820(struct linux_e820 *e)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < hv_memmap.n && n < LINUX_E820_MAX; i++) {
+		const struct mem_region *m = &hv_memmap.r[i];
+		u32 type = root_mem_type(m->type);
+
+		if (n && e[n - 1].type == type &&
+		    e[n - 1].addr + e[n - 1].size == m->base)
+			e[n - 1].size += m->end - m->base;
+		else
+			e[n++] = (struct linux_e820){ m->base,
+						      m->end - m->base, type };
+	}
+	return n;
+}
+
+static void load_linux_kernel(const struct boot_info *bi, struct vp *vp)
+{
+	const struct boot_module *k = &bi->mods[0];
+	const u8 *img = hpa_to_hva(k->start);
+	static struct linux_e820 e820[LINUX_E820_MAX];
+	struct linux_image li;
+	struct linux_boot_args a = { .cmdline_addr = LINUX_CMDLINE_PA,
+				     .rsdp_addr = acpi_rsdp_pa };
+	const char *err = linux_image_parse(img, k->size, &li);
+
+	if (err)
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root kernel (module 0): %s", err);
+	a.kernel_addr = place_kernel(bi, &li);
+	if (!a.kernel_addr)
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root: no room for a %llu MiB "
+			 "kernel", li.init_size >> 20);
+	memcpy(hpa_to_hva(hpa(a.kernel_addr)), img + li.setup_size,
+	       li.kernel_size);
+	if (bi->n_mod > 1) {
+		a.initrd_size = bi->mods[1].size;
+		a.initrd_addr = place_initrd(bi, a.kernel_addr, li.init_size,
+					     MIN((u64)li.initrd_max + 1, SZ_4G));
+	}
+	if (!free_root_range(bi, LINUX_BOOT_PARAMS_PA, 2 * PAGE_SIZE, -1))
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root: 0x%llx is not free RAM",
+			 LINUX_BOOT_PARAMS_PA);
+	hv_strlcpy(hpa_to_hva(hpa(LINUX_CMDLINE_PA)), k->cmdline, PAGE_SIZE);
+	a.e820 = e820;
+	a.n_e820 = linux_e820(e820);
+	err = linux_boot_params(hpa_to_hva(hpa(LINUX_BOOT_PARAMS_PA)), img, &a);
+	if (err)
+		hv_fatal(HV_EXIT_BAD_CONFIG, "root: %s", err);
+	/* 32-bit boot protocol: flat segments, ESI = boot_params. */
+	virt_vp_load_flat32(vp, a.kernel_addr, 0, 0);
+	vp->gprs.rsi = LINUX_BOOT_PARAMS_PA;
+	pr_info("root: Linux (boot protocol %u.%02u) at 0x%llx, initrd "
+		"0x%llx+%llu KiB, '%s'", li.version >> 8, li.version & 0xff,
+		a.kernel_addr, a.initrd_addr, a.initrd_size >> 10, k->cmdline);
+}
+
+static bool is_bzimage(const struct boot_module *m)
+{
+	const u8 *img = hpa_to_hva(m->start);
+
+	return m->size > 0x210 && !memcmp(img + 0x202, "HdrS", 4);
+}
+
 void root_build(const struct boot_info *bi)
 {
 	struct partition *r;
-	u64 entry;
 
 	if (!bi->n_mod)
 		return;
@@ -295,13 +425,19 @@ void root_build(const struct boot_info *bi)
 	partition_register_root(r);
 	build_root_npt(r);
 	create_root_vps(r);
-	entry = load_root_kernel(bi);
-	virt_vp_load_flat32(cpus[0].root_vp, entry, MB1_LOADER_MAGIC,
-			    build_root_mb1_info(bi));
+	pr_info("root: partition %llu, %u VPs, NPT %llu table pages", r->id,
+		nr_cpus, pt_table_pages(&r->npt));
+	if (is_bzimage(&bi->mods[0])) {
+		load_linux_kernel(bi, cpus[0].root_vp);
+	} else {
+		u64 entry = load_multiboot_kernel(bi);
+
+		virt_vp_load_flat32(cpus[0].root_vp, entry, MB1_LOADER_MAGIC,
+				    build_root_mb1_info(bi));
+		pr_info("root: Multiboot kernel entry 0x%llx, '%s'", entry,
+			bi->mods[0].cmdline);
+	}
 	cpus[0].root_vp->started = true;
-	pr_info("root: partition %llu, %u VPs, NPT %llu table pages; kernel "
-		"entry 0x%llx, '%s'", r->id, nr_cpus,
-		pt_table_pages(&r->npt), entry, bi->mods[0].cmdline);
 }
 
 static void root_npt_update(u64 pfn, bool present)

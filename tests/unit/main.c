@@ -38,6 +38,8 @@ int main(int argc, char **argv)
 	int passed = 0, failed = 0;
 	const char *only = argc > 1 ? argv[1] : NULL;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* lines survive a sanitizer exit */
+
 	for (struct unit_test *t = tests; t; t = t->next) {
 		if (only && !strstr(t->name, only))
 			continue;
