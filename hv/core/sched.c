@@ -8,6 +8,7 @@
 #include <hv/log.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
+#include <hv/rootapic.h>
 #include <hv/virt.h>
 #include <hv/vp.h>
 #include <x86/cpu.h>
@@ -73,15 +74,33 @@ void sched_release_aps(void)
 	}
 }
 
+/*
+ * A root VP's life on its CPU: wait until it is started (by
+ * StartVirtualProcessor or an INIT/SIPI from the root), run it, and on
+ * an INIT go back to waiting for a SIPI.
+ */
 __noreturn void root_partition_run(u32 index)
 {
 	struct vp *vp;
 
 	idle_wait(&root_vp_ready[index]);
 	vp = cpus[index].root_vp;
-	idle_wait(&vp->started);
-	pr_debug("cpu%u: root VP %u starts", index, vp->index);
-	virt_run_root(vp);
+	for (;;) {
+		u32 sipi;
+
+		idle_wait(&vp->started);
+		sipi = __atomic_exchange_n(&vp->sipi_vector, 0, __ATOMIC_ACQUIRE);
+		if (sipi)
+			root_vp_reset_to_sipi(vp, sipi - 1);
+		pr_debug("cpu%u: root VP %u runs%s", index, vp->index,
+			 sipi ? " from a SIPI" : "");
+		virt_run_root(vp);
+		/* INIT: stopped first, so a SIPI now is taken (rootapic.c). */
+		__atomic_store_n(&vp->started, false, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&vp->init_pending, false, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&vp->sipi_vector, __ATOMIC_SEQ_CST))
+			__atomic_store_n(&vp->started, true, __ATOMIC_SEQ_CST);
+	}
 }
 
 void sched_boot_root(void)

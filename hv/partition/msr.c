@@ -1,6 +1,7 @@
 /* MSR emulation for partitions (see hv/msr.h). */
 #include <hv/mm.h>
 #include <hv/msr.h>
+#include <hv/rootapic.h>
 #include <hv/string.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
@@ -153,6 +154,11 @@ enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
 	case MSR_VM_CR:
 	case MSR_VM_HSAVE_PA:
 		return MSR_GP;
+	case MSR_APIC_BASE:
+	case 0x830:	/* x2APIC ICR */
+		if (vp->part->is_root)
+			return root_apic_msr_write(vp, msr, val);
+		break;
 	}
 	if (vp->part->is_root)
 		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;

@@ -12,6 +12,7 @@
 #include <hv/mm.h>
 #include <hv/percpu.h>
 #include <hv/root.h>
+#include <hv/rootapic.h>
 #include <hv/string.h>
 #include <hv/virt.h>
 #include <hv/vp.h>
@@ -424,6 +425,7 @@ void root_build(const struct boot_info *bi)
 	r = new_root();
 	partition_register_root(r);
 	build_root_npt(r);
+	root_apic_init();
 	create_root_vps(r);
 	pr_info("root: partition %llu, %u VPs, NPT %llu table pages", r->id,
 		nr_cpus, pt_table_pages(&r->npt));

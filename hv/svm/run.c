@@ -10,6 +10,7 @@
 #include <hv/log.h>
 #include <hv/msr.h>
 #include <hv/percpu.h>
+#include <hv/rootapic.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
 #include <x86/msr.h>
@@ -217,8 +218,10 @@ static void handle_root_exit(struct vp *vp)
 		do_hypercall(vp);
 		break;
 	case SVM_EXIT_NPF:
-		/* Hypervisor memory or a deposited page: refused. */
 		partition_count_exit(p, HV_EXIT_STAT_NPF);
+		if (root_apic_mmio(vp, v->control.exit_info2))
+			break;
+		/* Hypervisor memory or a deposited page: refused. */
 		pr_info("root: access to GPA 0x%llx refused (#GP)",
 			v->control.exit_info2);
 		svm_inject_exception(vp, 13, true, 0);
@@ -239,11 +242,11 @@ static void handle_root_exit(struct vp *vp)
 	}
 }
 
-__noreturn void virt_run_root(struct vp *vp)
+void virt_run_root(struct vp *vp)
 {
 	struct percpu *cpu = this_cpu();
 
-	for (;;) {
+	while (!__atomic_load_n(&vp->init_pending, __ATOMIC_ACQUIRE)) {
 		enter(cpu, vp, false);
 		handle_root_exit(vp);
 	}

@@ -57,9 +57,12 @@ static const u32 child_passthrough_msrs[] = {
 	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,	/* STAR.. SFMASK */
 };
 
-/* What the root must not touch: SVM belongs to the hypervisor. */
+/*
+ * What the root must not touch: SVM belongs to the hypervisor, and its
+ * LAPIC may not send INIT/SIPI (see hv/rootapic.h).
+ */
 static const u32 root_intercepted_msrs[] = {
-	MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA,
+	MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_APIC_BASE, 0x830,
 };
 
 bool virt_global_init(void)

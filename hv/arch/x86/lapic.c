@@ -17,7 +17,14 @@
 #define ICR_BUSY (1u << 12)
 
 static volatile u32 *mmio;
+static u64 mmio_base;
 static bool x2apic;
+
+/* The root may switch its CPUs to x2APIC: ask the CPU, not a flag. */
+static bool in_x2apic_mode(void)
+{
+	return rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD;
+}
 
 bool lapic_init(u64 madt_base)
 {
@@ -33,6 +40,7 @@ bool lapic_init(u64 madt_base)
 	if (!vmm_map_mmio(hpa(base), PAGE_SIZE))
 		return false;
 	mmio = (volatile u32 *)(uintptr_t)base;
+	mmio_base = base;
 	return true;
 }
 
@@ -43,14 +51,14 @@ bool lapic_x2apic_mode(void)
 
 u32 lapic_id(void)
 {
-	if (x2apic)
+	if (in_x2apic_mode())
 		return (u32)rdmsr(X2APIC_MSR(LAPIC_ID));
 	return mmio[LAPIC_ID / 4] >> 24;
 }
 
 static bool send_ipi(u32 apic_id, u32 icr)
 {
-	if (x2apic) {
+	if (in_x2apic_mode()) {
 		wrmsr(X2APIC_MSR(LAPIC_ICR_LOW), ((u64)apic_id << 32) | icr);
 		return true;
 	}
@@ -77,4 +85,29 @@ bool lapic_send_sipi(u32 apic_id, u8 vector)
 bool lapic_send_nmi(u32 apic_id)
 {
 	return send_ipi(apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
+}
+
+u64 lapic_mmio_base(void)
+{
+	return mmio_base;
+}
+
+u32 lapic_read(u32 reg)
+{
+	if (in_x2apic_mode())
+		return (u32)rdmsr(X2APIC_MSR(reg));
+	return mmio[reg / 4];
+}
+
+void lapic_write(u32 reg, u32 val)
+{
+	if (in_x2apic_mode())
+		wrmsr(X2APIC_MSR(reg), val);
+	else
+		mmio[reg / 4] = val;
+}
+
+void lapic_write_icr(u32 dest, u32 low)
+{
+	send_ipi(dest, low);
 }

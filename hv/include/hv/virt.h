@@ -81,8 +81,8 @@ void virt_vp_load_flat32(struct vp *vp, u64 entry, u32 eax, u32 ebx);
 
 /* Runs a child VP on this CPU until the root must act. */
 enum dispatch_result virt_vp_dispatch(struct vp *vp);
-/* Runs this CPU's root VP for ever. */
-__noreturn void virt_run_root(struct vp *vp);
+/* Runs this CPU's root VP until an INIT arrives for it. */
+void virt_run_root(struct vp *vp);
 
 /* Shared intercept bitmaps; once, at boot. */
 bool virt_global_init(void);

@@ -28,7 +28,9 @@ struct vp {
 	bool explicit_suspend;		/* [L] */
 	bool intercept_suspend;		/* [L] */
 	bool dispatch_suspend;		/* [L] */
-	bool started;			/* [A] root APs: StartVirtualProcessor */
+	bool started;			/* [A] root VP: runnable */
+	bool init_pending;		/* [A] root VP: INIT arrived while running */
+	u32 sipi_vector;		/* [A] root VP: SIPI vector + 1, or 0 */
 	bool running;			/* [A] on some CPU right now */
 	hpa_t state_page;		/* [L] intercept message page */
 	struct hv_message msg;		/* [R] the last intercept, if no page */
