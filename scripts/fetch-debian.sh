@@ -37,10 +37,20 @@ fetch() {	# download and unpack a package unless already there
 	fi
 }
 
-fetch "$abi"
-fetch busybox-static
 version=${abi#linux-image-}
+headers=linux-headers-$version
+# The headers name their common part and kbuild in their dependencies.
+common=$(apt-cache depends "$headers" | awk '/Depends: linux-headers-.*-common/ { print $2; exit }')
+kbuild=$(apt-cache depends "$headers" | awk '/Depends: linux-kbuild-/ { print $2; exit }')
+for p in "$abi" busybox-static "$headers" "$common" "$kbuild"; do
+	fetch "$p"
+done
+# The headers include their common half by absolute path; point it at
+# the cache (this edits only the unpacked copy).
+mk=$cache/root/usr/src/$headers/Makefile
+sed -i "s|^include /usr/src/|include $(pwd)/$cache/root/usr/src/|" "$mk"
 echo "KERNEL_VERSION=$version"
 echo "VMLINUZ=$cache/root/boot/vmlinuz-$version"
 echo "MODULES=$cache/root/lib/modules/$version"
 echo "BUSYBOX=$cache/root/bin/busybox"
+echo "KHEADERS=$cache/root/usr/src/$headers"

@@ -104,10 +104,30 @@ def qemu_args(case, build):
         return args + ["-cdrom", iso]
     args += ["-kernel", os.path.join(build, "microhv.elf"),
              "-append", case["cmdline"]]
+    if case["boot_via"] == "linux":
+        root = os.path.join(build, "root")
+        args += ["-initrd", "%s %s,%s" % (
+            os.path.join(root, "bzImage"), case["root_args"],
+            os.path.join(root, "initramfs.cpio"))]
     if case["boot_via"] == "tk":
         module = os.path.join(build, "tk", case["kernel"] + ".elf")
         args += ["-initrd", (module + " " + case["module_args"]).strip()]
     return args
+
+
+ROOT_BUILD = {}
+
+
+def build_root(build):
+    """Builds root Linux's pieces once; the reason if that cannot be done."""
+    if "why" not in ROOT_BUILD:
+        proc = subprocess.run(["scripts/mkroot.sh", build],
+                              capture_output=True, text=True)
+        ROOT_BUILD["why"] = "" if proc.returncode == 0 else (
+            "cannot build root Linux (Debian packages fetched by "
+            "scripts/fetch-debian.sh): " +
+            (proc.stderr.strip().splitlines() or ["?"])[-1])
+    return ROOT_BUILD["why"]
 
 
 def missing_tool(case):
@@ -118,7 +138,12 @@ def missing_tool(case):
             os.path.isdir("/usr/lib/grub/i386-pc")):
         return "GRUB ISO tools missing (apt-get install grub-pc-bin " \
                "grub-common xorriso mtools)"
+    if case["boot_via"] == "linux":
+        return build_root(ROOT_BUILD_DIR[0])
     return ""
+
+
+ROOT_BUILD_DIR = ["build"]
 
 
 def run_case(case, build):
@@ -177,6 +202,10 @@ def main():
     ap.add_argument("-j", "--jobs", type=int, default=2)
     opts = ap.parse_args()
     os.chdir(os.path.dirname(HERE))
+    ROOT_BUILD_DIR[0] = opts.build
+    if any(c["boot_via"] == "linux" and (not opts.only or opts.only in
+                                         c["name"]) for c in cases.CASES):
+        build_root(opts.build)	# once, before the parallel runs
 
     results = []
     for r in run_unit(opts.build):

@@ -155,6 +155,8 @@ enum hv_status hc_map_gpa_pages(struct hc *c)
 	struct partition *p;
 	u32 i;
 
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
 	if ((in->map_flags & ~MAP_FLAGS_SUPPORTED) ||
 	    !(in->map_flags & HV_MAP_GPA_READABLE) || in->padding)
 		return HV_STATUS_INVALID_PARAMETER;
@@ -178,6 +180,8 @@ enum hv_status hc_unmap_gpa_pages(struct hc *c)
 	struct partition *p;
 	u32 i, n = 0;
 
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
 	if (in->unmap_flags || in->padding)
 		return HV_STATUS_INVALID_PARAMETER;
 	p = map_target(c, in->target_partition_id, &s);

@@ -1,4 +1,5 @@
 /* Partition lifecycle and property hypercalls (TLFS, root only). */
+#include <hv/hvmem.h>
 #include <hv/log.h>
 #include <hv/msr.h>
 #include "hypercall.h"
@@ -65,6 +66,17 @@ static enum hv_status get_property(struct partition *p, u32 code, u64 *v)
 {
 	u32 n = code - HV_PROPERTY_MICROHV_EXIT_COUNT(0);
 
+	if (p->is_root && code >= HV_PROPERTY_MICROHV_HV_FREE_PAGES &&
+	    code <= HV_PROPERTY_MICROHV_DEPOSITED_PAGES) {
+		struct partition_census c;
+
+		partition_census(&c);
+		*v = code == HV_PROPERTY_MICROHV_HV_FREE_PAGES ?
+			     palloc_free_pages(&hv_pool) :
+		     code == HV_PROPERTY_MICROHV_PARTITIONS ? c.children :
+							      c.deposited;
+		return HV_STATUS_SUCCESS;
+	}
 	if (n < HV_EXIT_STAT_COUNT) {
 		*v = __atomic_load_n(&p->exit_stats[n], __ATOMIC_RELAXED);
 		return HV_STATUS_SUCCESS;

@@ -90,6 +90,11 @@ static struct vp *reg_target(struct hc *c, struct partition **pp,
 		    in->partition_id == c->self->id;
 	struct vp *vp;
 
+	if (!hc_allowed(c, self ? HV_PRIV_ACCESS_VP_REGISTERS :
+				  HV_PRIV_CREATE_PARTITIONS)) {
+		*s = HV_STATUS_ACCESS_DENIED;
+		return NULL;
+	}
 	if (in->input_vtl || in->reserved8 || in->reserved16) {
 		*s = HV_STATUS_INVALID_PARAMETER;
 		return NULL;
@@ -282,6 +287,8 @@ enum hv_status hc_dispatch_vp(struct hc *c)
 	enum hv_status s;
 	struct vp *vp;
 
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
 	if (in->flags & ~(HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND | 0x40u))
 		return HV_STATUS_INVALID_PARAMETER;
 	vp = child_vp(c, in->partition_id, in->vp_index, &p, &s);
@@ -318,6 +325,8 @@ enum hv_status hc_map_vp_state_page(struct hc *c)
 	enum hv_status s = HV_STATUS_SUCCESS;
 	struct vp *vp;
 
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
 	if (in->type != HV_VP_STATE_PAGE_INTERCEPT_MESSAGE || in->flags ||
 	    in->input_vtl || in->requested_map_location)
 		return HV_STATUS_INVALID_PARAMETER;
@@ -353,6 +362,8 @@ enum hv_status hc_unmap_vp_state_page(struct hc *c)
 	enum hv_status s = HV_STATUS_SUCCESS;
 	struct vp *vp;
 
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
 	if (in->type != HV_VP_STATE_PAGE_INTERCEPT_MESSAGE || in->flags ||
 	    in->input_vtl)
 		return HV_STATUS_INVALID_PARAMETER;

@@ -332,3 +332,64 @@ u64 pt_table_pages(const struct pgtable *pt)
 	return free_tables((struct pgtable *)pt, hpa_to_hva(pt->root),
 			   LEVELS - 1, false);
 }
+
+#define MERGE_IGNORED (PTE_A | PTE_D)
+
+/* Can the table behind *e (at level) become one leaf? Returns its bits. */
+static bool uniform(const u64 *t, int child_level, u64 *leaf)
+{
+	u64 step = level_size(child_level), first = t[0];
+	u64 base = first & PTE_ADDR & ~(step - 1);
+	u64 attrs = first & ~PTE_ADDR & ~MERGE_IGNORED;
+
+	if (!(first & PTE_P) || !is_leaf(first, child_level) ||
+	    !IS_ALIGNED(base, step * ENTRIES))
+		return false;
+	for (unsigned i = 1; i < ENTRIES; i++) {
+		u64 e = t[i];
+
+		if (!(e & PTE_P) || !is_leaf(e, child_level) ||
+		    (e & ~PTE_ADDR & ~MERGE_IGNORED) != attrs ||
+		    (e & PTE_ADDR & ~(step - 1)) != base + i * step)
+			return false;
+	}
+	/* A 4K leaf's bit 7 is PAT, a large one's is PS: we use neither. */
+	*leaf = base | (attrs & ~PTE_PS) | PTE_PS;
+	return true;
+}
+
+void pt_merge(struct pgtable *pt, u64 va, u32 allowed, hpa_t *freed,
+	      u32 *nfreed)
+{
+	u64 *path[LEVELS] = { NULL };
+	u64 *table = hpa_to_hva(pt->root);
+	int level;
+
+	*nfreed = 0;
+	/* path[l]: the entry at level l on the way to va (down to a leaf). */
+	for (level = LEVELS - 1; level >= 1; level--) {
+		path[level] = &table[index_of(va, level)];
+		if (!(*path[level] & PTE_P))
+			return;
+		if (is_leaf(*path[level], level))
+			break;
+		table = table_of(*path[level]);
+	}
+	for (level = 1; level <= 2; level++) {
+		u64 leaf;
+
+		if (!path[level] || is_leaf(*path[level], level))
+			continue;	/* already one page at this level */
+		if (!(allowed & (level == 1 ? (PT_LARGE_2M | PT_LARGE_1G) :
+					      PT_LARGE_1G)) ||
+		    !uniform(table_of(*path[level]), level - 1, &leaf))
+			return;
+		freed[(*nfreed)++] = hpa(*path[level] & PTE_ADDR);
+		*path[level] = leaf;
+	}
+}
+
+void pt_free_table(struct pgtable *pt, hpa_t table)
+{
+	free_table(pt, table);
+}

@@ -217,6 +217,19 @@ enum hv_status partition_install_intercept(struct partition *p, u32 type,
 	}
 }
 
+void partition_census(struct partition_census *c)
+{
+	c->children = c->deposited = 0;
+	spin_lock(&table_lock);
+	for (u32 i = 0; i < MAX_PARTITIONS; i++) {
+		if (!table[i])
+			continue;
+		c->children += !table[i]->is_root;
+		c->deposited += pool_total_pages(&table[i]->pool);
+	}
+	spin_unlock(&table_lock);
+}
+
 void partition_flush_tlbs(struct partition *p)
 {
 	__atomic_fetch_add(&p->tlb_gen, 1, __ATOMIC_SEQ_CST);

@@ -447,14 +447,22 @@ static void root_npt_update(u64 pfn, bool present)
 	struct partition *r = root_partition;
 	u64 pa = pfn << PAGE_SHIFT;
 
+	hpa_t freed[2];
+	u32 n = 0;
+
 	spin_lock(&r->lock);
-	if (present)
+	if (present) {
 		pt_map(&r->npt, pa, hpa(pa), PAGE_SIZE, ROOT_NPT_FLAGS);
-	else
+		/* Large pages again where the whole span is the root's. */
+		pt_merge(&r->npt, pa, npt_large_flags(), freed, &n);
+	} else {
 		pt_unmap(&r->npt, pa, PAGE_SIZE);
+	}
 	spin_unlock(&r->lock);
-	if (!present)
-		partition_flush_tlbs(r);
+	if (!present || n)
+		partition_flush_tlbs(r);	/* before tables are reused */
+	for (u32 i = 0; i < n; i++)
+		pt_free_table(&r->npt, freed[i]);
 }
 
 /* The caller flushes the root's TLBs before it uses the page. */

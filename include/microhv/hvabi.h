@@ -196,6 +196,10 @@ static_assert(sizeof(struct hv_input_set_partition_property) == 24, "SetProp");
  * exit counters, one per enum hv_exit_stat. See docs/abi.md.
  */
 #define HV_PROPERTY_MICROHV_EXIT_COUNT(n) (0x7f000000u + (n))
+/* Hypervisor-wide, read on SELF by the root (see docs/abi.md). */
+#define HV_PROPERTY_MICROHV_HV_FREE_PAGES 0x7f100000u
+#define HV_PROPERTY_MICROHV_PARTITIONS 0x7f100001u
+#define HV_PROPERTY_MICROHV_DEPOSITED_PAGES 0x7f100002u
 
 enum hv_exit_stat {
 	HV_EXIT_STAT_TOTAL = 0,

@@ -29,7 +29,7 @@ def boot(name, smp, mem, cmdline="", cpu="max", expect=(), counts=None,
     return dict(name=name, smp=smp, mem=mem, cmdline=cmdline, cpu=cpu,
                 expect=list(expect), counts=counts or {}, status=status,
                 forbid=list(forbid), timeout=timeout, boot_via=boot_via,
-                audit=audit)
+                audit=audit, root_args="")
 
 
 TK_SUCCESS = 0x10   # test-kernel results: SUCCESS, SKIP, ERROR, FAILURE, CRASH
@@ -44,7 +44,7 @@ def tk(name, smp=2, mem="512M", cmdline="debug_exit=0xf4", expect=(),
                 status=TK_SUCCESS, forbid=[r"hv: error:", r"EXCEPTION",
                                            r"tk: FAILURE"],
                 timeout=timeout, boot_via="tk", audit=None, kernel=name,
-                module_args=module_args)
+                module_args=module_args, root_args="")
 
 
 def amdv_on_every_cpu(n):
@@ -113,3 +113,35 @@ CASES += [tk("child_intercepts")]
 CASES += [tk("isolation", expect=[r"root refused at 0x100000", r"child 7 triple-faulted"])]
 CASES += [tk("two_children_smp", smp=2, expect=[r"two_children_smp: both children ran at once"])]
 CASES += [tk("fuzz", expect=[r"fuzz: 100000 random hypercalls from the root", r"child made 100000 random hypercalls", r"still answers correctly"], module_args="iterations=100000", timeout=300)]
+
+
+GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
+          "child-two-at-once": "smp"}
+
+
+def linux(name, smp, mem, tests, timeout=600):
+    """Root Linux on microhv running root/initramfs/root-tests.sh."""
+    expect = [r"root: Linux \(boot protocol", r"microhv root: Linux .*, %d CPUs, driver ready" % smp]
+    expect += [r"root-test %s: PASS" % t for t in tests]
+    expect += [r"root-tests: done"]
+    # Groups of root-tests.sh; "+" because QEMU splits -initrd on ",".
+    names = "+".join(sorted(set(GROUPS.get(t, "children") for t in tests)))
+    return dict(name="linux/" + name, smp=smp, mem=mem,
+                cmdline="debug_exit=0xf4", cpu="max", expect=expect,
+                counts={}, status=TK_SUCCESS,
+                forbid=[r"hv: error:", r"root-test \S+: FAIL", r"Oops",
+                        r"Kernel panic", r"BUG:"],
+                timeout=timeout, boot_via="linux", audit=None,
+                root_args="console=ttyS0 quiet microhv.run=tests "
+                          "microhv.cpus=%d microhv.tests=%s" % (smp, names))
+
+
+CHILD_TESTS = ["child-smoke", "child-hypercall_abi", "child-partition_calls",
+               "child-child_intercepts", "child-isolation", "child-bench",
+               "child-fuzz", "child-isolation-probe"]
+
+CASES += [
+    linux("root-smp1", 1, "1G", ["cpus", "workload", "sigkill"]),
+    linux("root-smp2", 2, "2G", ["cpus", "workload"] + CHILD_TESTS +
+          ["child-two-at-once", "sigkill"]),
+]

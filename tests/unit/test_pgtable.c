@@ -173,3 +173,45 @@ TEST(pgtable_out_of_table_pages)
 	CHECK_EQ(pt_init(&pt, &pages), PT_OK);
 	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x1000), PAGE_SIZE, 0), PT_ENOMEM);
 }
+
+TEST(pgtable_merge_back_into_large_pages)
+{
+	hpa_t freed[2];
+	u32 n;
+	u64 before;
+	struct pt_leaf l;
+
+	setup();
+	CHECK_EQ(pt_map(&pt, 0, hpa(0), 2 * SZ_1G, PT_LARGE_1G | PT_WRITE),
+		 PT_OK);
+	before = palloc_free_pages(&pool);
+	/* Punch a hole (splits 1G -> 2M -> 4K), then fill it again. */
+	CHECK_EQ(pt_unmap(&pt, 0x40201000, PAGE_SIZE), PT_OK);
+	CHECK_EQ(palloc_free_pages(&pool), before - 2);
+	CHECK_EQ(pt_map(&pt, 0x40201000, hpa(0x40201000), PAGE_SIZE,
+			PT_WRITE), PT_OK);
+	pt_merge(&pt, 0x40201000, PT_LARGE_2M, freed, &n);
+	CHECK_EQ(n, 1);				/* 1G not allowed here */
+	CHECK_EQ(look(0x40201000).size, SZ_2M);
+	pt_free_table(&pt, freed[0]);
+	pt_merge(&pt, 0x40201000, PT_LARGE_1G, freed, &n);
+	CHECK_EQ(n, 1);
+	pt_free_table(&pt, freed[0]);
+	l = look(0x40201000);
+	CHECK_EQ(l.size, SZ_1G);
+	CHECK_EQ(hpa_u64(l.pa), 0x40000000);
+	CHECK(l.pte & PTE_W);
+	CHECK_EQ(palloc_free_pages(&pool), before);
+	/* Different attributes, or a different frame: no merge. */
+	CHECK_EQ(pt_unmap(&pt, 0x1000, PAGE_SIZE), PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x1000), PAGE_SIZE, 0), PT_OK);
+	pt_merge(&pt, 0x1000, PT_LARGE_1G, freed, &n);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(pt_unmap(&pt, 0x1000, PAGE_SIZE), PT_OK);
+	CHECK_EQ(pt_map(&pt, 0x1000, hpa(0x9000), PAGE_SIZE, PT_WRITE), PT_OK);
+	pt_merge(&pt, 0x1000, PT_LARGE_1G, freed, &n);
+	CHECK_EQ(n, 0);
+	/* Nothing mapped there: nothing to do. */
+	pt_merge(&pt, 0x7f0000000000ull, PT_LARGE_1G, freed, &n);
+	CHECK_EQ(n, 0);
+}

@@ -77,6 +77,12 @@ struct vp *partition_vp(struct partition *p, u32 index);
 enum hv_status partition_install_intercept(struct partition *p, u32 type,
 					   u32 access, u64 parameter);
 
+struct partition_census {
+	u64 children;		/* partitions other than the root */
+	u64 deposited;		/* pages in every pool, the root's included */
+};
+void partition_census(struct partition_census *c);
+
 /* Makes every VP of p forget cached translations before it runs again. */
 void partition_flush_tlbs(struct partition *p);
 

@@ -78,6 +78,18 @@ enum pt_status pt_map(struct pgtable *pt, u64 va, hpa_t pa, u64 size,
  */
 enum pt_status pt_unmap(struct pgtable *pt, u64 va, u64 size);
 
+/*
+ * After a mapping at va came back: where the table holding it (and then
+ * its parent) now maps its whole span contiguously with one set of
+ * attributes, and large pages are allowed (PT_LARGE_*), put one large
+ * page there instead. The tables taken out are written to freed (room
+ * for 2) and counted in *nfreed; the caller must flush TLBs on every CPU
+ * using the tables before handing them to pt_free_table().
+ */
+void pt_merge(struct pgtable *pt, u64 va, u32 allowed, hpa_t *freed,
+	      u32 *nfreed);
+void pt_free_table(struct pgtable *pt, hpa_t table);
+
 /* The leaf mapping va, if any. */
 bool pt_lookup(const struct pgtable *pt, u64 va, struct pt_leaf *out);
 

@@ -116,6 +116,13 @@ static void check_decode(void)
 	TK_CHECK_EQ(*(u64 *)tk_hc_out(), HV_ROOT_PARTITION_ID);
 }
 
+/* As a child: the same interface from the other side. */
+void child_main(void)
+{
+	tk_check_child_abi();
+	tk_pass();
+}
+
 void test_main(void)
 {
 	if (tk_role != TK_ROOT)

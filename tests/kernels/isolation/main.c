@@ -26,7 +26,8 @@ static volatile u64 *reach(u64 addr)
 /* Child: arg = what << 56 | address. */
 void child_main(void)
 {
-	u64 arg = tk_child_arg(), what = arg >> 56;
+	u64 arg = tk_generic_parent() ? (u64)SVM_INSNS << 56 : tk_child_arg();
+	u64 what = arg >> 56;
 	u64 addr = arg & ((1ull << 56) - 1), v;
 	volatile u64 *p = reach(addr);
 	struct { u16 limit; u64 base; } __packed empty = { 0, 0 };

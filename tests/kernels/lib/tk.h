@@ -13,6 +13,7 @@
 #define TK_H
 
 #include <microhv/hvabi.h>
+#include <microhv/tkproto.h>
 #include <hv/types.h>
 
 enum tk_result {
@@ -22,20 +23,10 @@ enum tk_result {
 	TK_FAILURE,	/* what was tested is wrong */
 	TK_CRASH,	/* an unexpected exception */
 };
-#define TK_EXIT_BASE 0x10	/* status = ((TK_EXIT_BASE + result) << 1) | 1 */
+/* QEMU status = ((TK_EXIT_BASE + result) << 1) | 1 */
 
 enum tk_role { TK_BARE, TK_ROOT, TK_CHILD };
 
-#define TK_CHILD_MAGIC 0x4d484331u	/* "1CHM": EAX for a child */
-#define TK_CHILD_INFO_GPA 0x1000ull	/* struct tk_child_info */
-#define TK_RESULT_PORT 0xf4		/* isa-debug-exit, or the root */
-#define TK_CONSOLE_PORT 0x3f8
-
-struct tk_child_info {
-	u32 magic;
-	u32 index;		/* which child of its root */
-	u64 arg;		/* test-defined */
-};
 
 extern enum tk_role tk_role;
 extern const char *tk_test_name;
@@ -140,6 +131,15 @@ extern u32 tk_nmap;
 
 /* A child's tk_child_info.arg. */
 u64 tk_child_arg(void);
+/* The parent only follows the generic policy (hvctl under root Linux):
+ * console, result, IN reads all ones, other OUTs ignored, MSRs #GP. */
+static inline bool tk_generic_parent(void)
+{
+	return tk_child_arg() == TK_ARG_GENERIC;
+}
+
+/* A child's view of the ABI, whoever its parent is (lib/child_abi.c). */
+void tk_check_child_abi(void);
 
 /* Root SMP: runs fn(arg) on root VP n's CPU. */
 int tk_start_ap(u32 vp, void (*fn)(void *), void *arg);

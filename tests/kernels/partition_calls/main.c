@@ -270,6 +270,43 @@ static void teardown(void)
 	tk_printf("partition_calls: %llu pages came back on withdraw\n", avail);
 }
 
+/* As a child: every root call is refused, none does anything. */
+void child_main(void)
+{
+	static const u16 root_calls[] = {
+		HVCALL_CREATE_PARTITION, HVCALL_INITIALIZE_PARTITION,
+		HVCALL_FINALIZE_PARTITION, HVCALL_DELETE_PARTITION,
+		HVCALL_GET_PARTITION_PROPERTY, HVCALL_SET_PARTITION_PROPERTY,
+		HVCALL_GET_PARTITION_ID, HVCALL_GET_MEMORY_BALANCE,
+		HVCALL_INSTALL_INTERCEPT, HVCALL_CREATE_VP,
+		HVCALL_GET_SYSTEM_PROPERTY, HVCALL_ASSERT_VIRTUAL_INTERRUPT,
+		HVCALL_START_VIRTUAL_PROCESSOR, HVCALL_DISPATCH_VP,
+		HVCALL_MAP_VP_STATE_PAGE, HVCALL_UNMAP_VP_STATE_PAGE,
+		HVCALL_GET_VP_REGISTERS, HVCALL_SET_VP_REGISTERS,
+	};
+	static const u16 root_rep_calls[] = {
+		HVCALL_DEPOSIT_MEMORY, HVCALL_WITHDRAW_MEMORY,
+		HVCALL_MAP_GPA_PAGES, HVCALL_UNMAP_GPA_PAGES,
+	};
+	u64 *in = tk_hc_in();
+
+	memset(in, 0, 4096);
+	in[0] = HV_PARTITION_ID_SELF;
+	for (u32 i = 0; i < sizeof(root_calls) / 2; i++) {
+		u32 reps = root_calls[i] == HVCALL_GET_VP_REGISTERS ||
+			   root_calls[i] == HVCALL_SET_VP_REGISTERS;
+
+		if (tk_status(tk_hvcall(root_calls[i], reps, 0)) !=
+		    HV_STATUS_ACCESS_DENIED)
+			tk_fail("call 0x%x not refused", root_calls[i]);
+	}
+	for (u32 i = 0; i < sizeof(root_rep_calls) / 2; i++)
+		if (tk_status(tk_hvcall(root_rep_calls[i], 1, 0)) !=
+		    HV_STATUS_ACCESS_DENIED)
+			tk_fail("call 0x%x not refused", root_rep_calls[i]);
+	tk_pass();
+}
+
 void test_main(void)
 {
 	if (tk_role != TK_ROOT)
