@@ -100,8 +100,10 @@ iso: $(BUILD)/microhv.iso
 $(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
 	scripts/mkiso.sh $@ $(BUILD)/microhv.elf ""
 
+ROOT ?= linux
 run: $(BUILD)/microhv.elf $(TK_ELFS)
-	scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
+	@if [ "$(ROOT)" = linux ]; then scripts/mkroot.sh $(BUILD); fi
+	ROOT=$(ROOT) scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
 test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests
 	$(PYTHON) tests/run.py --build $(BUILD)

@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 ICOUNT = ["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max",
-          "-smp", "1", "-m", "512M", "-display", "none", "-no-reboot",
+          "-smp", "1", "-display", "none", "-no-reboot",
           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 
 
@@ -48,7 +48,7 @@ def numbers(text, prefix):
 def microhv():
     subprocess.run(["make", "-s", "-C", ROOT, "all"], check=True)
     log = os.path.join(BUILD, "bench", "microhv.log")
-    text = run_qemu(["-kernel", os.path.join(BUILD, "microhv.elf"),
+    text = run_qemu(["-m", "512M", "-kernel", os.path.join(BUILD, "microhv.elf"),
                      "-append", "debug_exit=0xf4",
                      "-initrd", os.path.join(BUILD, "tk", "bench.elf")],
                     log, 600)
@@ -84,9 +84,27 @@ def kvm_initramfs():
 def kvm():
     env, initrd = kvm_initramfs()
     log = os.path.join(BUILD, "bench", "kvm.log")
-    text = run_qemu(["-kernel", env["VMLINUZ"], "-initrd", initrd,
+    text = run_qemu(["-m", "512M", "-kernel", env["VMLINUZ"], "-initrd", initrd,
                      "-append", "console=ttyS0 quiet panic=-1"], log, 1200)
     return numbers(text, "kvm-bench"), env["KERNEL_VERSION"]
+
+
+def root_overhead():
+    """rootbench in root Linux on microhv and in the same kernel alone."""
+    subprocess.run([os.path.join(ROOT, "scripts", "mkroot.sh"), BUILD],
+                   check=True, stdout=subprocess.DEVNULL)
+    root = os.path.join(BUILD, "root")
+    args = "console=ttyS0 quiet microhv.run=bench"
+    on = run_qemu(["-m", "1G", "-kernel", os.path.join(BUILD, "microhv.elf"),
+                   "-append", "debug_exit=0xf4", "-initrd", "%s %s,%s" % (
+                       os.path.join(root, "bzImage"), args,
+                       os.path.join(root, "initramfs.cpio"))],
+                  os.path.join(BUILD, "bench", "root-on-microhv.log"), 1200)
+    off = run_qemu(["-m", "1G", "-kernel", os.path.join(root, "bzImage"),
+                    "-append", args, "-initrd",
+                    os.path.join(root, "initramfs.cpio")],
+                   os.path.join(BUILD, "bench", "root-native.log"), 1200)
+    return numbers(on, "rootbench"), numbers(off, "rootbench")
 
 
 ROWS = [
@@ -113,8 +131,22 @@ def main():
     for name, what, kwhat in ROWS:
         print("%-16s %12d %12d  %s (KVM: %s)" % (name, ours[name],
                                                  theirs[name], what, kwhat))
-    print("instructions per round trip (QEMU -icount shift=0); "
-          "JSON lines in " + os.path.relpath(out, ROOT))
+    print("instructions per round trip (QEMU -icount shift=0)")
+    on, off = root_overhead()
+    native = "the same Debian %s without microhv, same QEMU" % version
+    with open(out, "a") as f:
+        for name in ("cpu", "memory", "syscall", "total"):
+            f.write(json.dumps({"name": "root_" + name, "value": on[name],
+                                "unit": "ns (virtual)", "baseline": off[name],
+                                "baseline_name": native}) + "\n")
+    print()
+    print("%-16s %12s %12s  %s" % ("root overhead", "on microhv", "native",
+                                    "ratio"))
+    for name in ("cpu", "memory", "syscall", "total"):
+        print("%-16s %12d %12d  %.4fx" % (name, on[name], off[name],
+                                         on[name] / off[name]))
+    print("root Linux workload time under -icount (1 ns = 1 instruction); "
+          "target <= 1.03x. JSON lines in " + os.path.relpath(out, ROOT))
 
 
 if __name__ == "__main__":

@@ -6,17 +6,22 @@
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
-out=$build/root
+mkdir -p "$build/root/module"
+out=$(cd "$build/root" && pwd)
 eval "$(scripts/fetch-debian.sh)"
-mkdir -p "$out/module"
+
 cp root/module/microhv.c root/module/Kbuild "$out/module/"
-make -s -C "$KHEADERS" M="$(pwd)/$out/module" \
-	MICROHV_INCLUDE="$(pwd)/include" modules >/dev/null
+log=$(make -s -C "$KHEADERS" M="$out/module" \
+	MICROHV_INCLUDE="$(pwd)/include" modules 2>&1) ||
+	{ echo "$log" >&2; exit 1; }
 cp "$out/module/microhv.ko" "$out/microhv.ko"
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -Iinclude -Ihv/include \
 	-o "$out/hvctl" root/tools/hvctl.c root/lib/libmicrohv.c \
 	hv/boot/mbimage.c
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$out/debug-exit" tests/root/debug-exit.c
+${CC:-gcc} -static -O2 -Wall -Werror -o "$out/rootbench" tests/root/rootbench.c
+${CC:-gcc} -static -O2 -Wall -Werror -Iinclude -o "$out/ioctl-abuse" \
+	tests/root/ioctl-abuse.c root/lib/libmicrohv.c
 cp "$VMLINUZ" "$out/bzImage"
 set -- dir:bin dir:lib dir:lib/modules dir:tk \
 	"file:bin/busybox=$BUSYBOX:755" \
@@ -24,7 +29,9 @@ set -- dir:bin dir:lib dir:lib/modules dir:tk \
 	"file:root-tests.sh=root/initramfs/root-tests.sh:755" \
 	"file:lib/modules/microhv.ko=$out/microhv.ko:644" \
 	"file:bin/hvctl=$out/hvctl:755" \
-	"file:bin/debug-exit=$out/debug-exit:755"
+	"file:bin/debug-exit=$out/debug-exit:755" \
+	"file:bin/ioctl-abuse=$out/ioctl-abuse:755" \
+	"file:bin/rootbench=$out/rootbench:755"
 for k in "$build"/tk/*.elf; do
 	set -- "$@" "file:tk/$(basename "$k")=$k:644"
 done

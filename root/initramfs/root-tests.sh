@@ -81,6 +81,15 @@ if wanted smp && [ "$(nproc)" -ge 2 ]; then
 	result child-two-at-once $((sa || sb)) "(exits $sa $sb)"
 fi
 
+if wanted ioctls; then
+	ioctl-abuse > /tmp/out 2>&1
+	st=$?
+	cat /tmp/out | sed 's/^/    /'
+	dmesg | grep -E "Oops|BUG:|WARNING:|general protection" > /tmp/oops
+	[ $st = 0 ] && [ ! -s /tmp/oops ]
+	result ioctls $? "($(tail -1 /tmp/out); kernel log: $(wc -l < /tmp/oops) oops lines)"
+fi
+
 if wanted sigkill; then
 	before="$(info partitions) $(info 'deposited pages') $(info 'driver pages') $(info 'hypervisor free pages')"
 	hvctl run-tk --arg 1000000000 /tk/fuzz.elf > /tmp/out 2>&1 &

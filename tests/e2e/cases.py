@@ -116,7 +116,7 @@ CASES += [tk("fuzz", expect=[r"fuzz: 100000 random hypercalls from the root", r"
 
 
 GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
-          "child-two-at-once": "smp"}
+          "child-two-at-once": "smp", "ioctls": "ioctls"}
 
 
 def linux(name, smp, mem, tests, timeout=600):
@@ -143,5 +143,5 @@ CHILD_TESTS = ["child-smoke", "child-hypercall_abi", "child-partition_calls",
 CASES += [
     linux("root-smp1", 1, "1G", ["cpus", "workload", "sigkill"]),
     linux("root-smp2", 2, "2G", ["cpus", "workload"] + CHILD_TESTS +
-          ["child-two-at-once", "sigkill"]),
+          ["child-two-at-once", "ioctls", "sigkill"]),
 ]
