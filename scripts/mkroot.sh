@@ -35,4 +35,11 @@ set -- dir:bin dir:lib dir:lib/modules dir:tk \
 for k in "$build"/tk/*.elf; do
 	set -- "$@" "file:tk/$(basename "$k")=$k:644"
 done
+# Drivers for the disk and NIC QEMU gives the root, dependencies first.
+set -- "$@" dir:lib/modules/drivers
+i=0
+for m in $(scripts/kmod-order.py "$MODULES" virtio_pci virtio_blk virtio_net); do
+	set -- "$@" "file:lib/modules/drivers/$(printf %02d $i)-$(basename "$m")=$m:644"
+	i=$((i + 1))
+done
 python3 scripts/mkcpio.py "$out/initramfs.cpio" "$@"

@@ -14,8 +14,12 @@ case ${ROOT:-linux} in
 none)
 	set -- -append "$*" ;;
 linux)
+	# The root's own disk and NIC (user networking, no host access).
+	[ -e "$build/root/disk.img" ] || truncate -s 64M "$build/root/disk.img"
 	set -- -initrd "$build/root/bzImage console=ttyS0 quiet,$build/root/initramfs.cpio" \
-		-append "$*" ;;
+		-append "$*" \
+		-drive "file=$build/root/disk.img,if=virtio,format=raw" \
+		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0 ;;
 *)
 	set -- -initrd "$build/tk/$ROOT.elf" -append "$*" ;;
 esac

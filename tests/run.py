@@ -106,9 +106,16 @@ def qemu_args(case, build):
              "-append", case["cmdline"]]
     if case["boot_via"] == "linux":
         root = os.path.join(build, "root")
+        disk = os.path.join(build, "tests", case["name"] + ".disk")
+        with open(disk, "wb") as f:
+            f.truncate(16 << 20)
         args += ["-initrd", "%s %s,%s" % (
             os.path.join(root, "bzImage"), case["root_args"],
-            os.path.join(root, "initramfs.cpio"))]
+            os.path.join(root, "initramfs.cpio")),
+            "-drive", "file=%s,if=virtio,format=raw" % disk,
+            # The root's NIC: user networking, isolated from the host.
+            "-netdev", "user,id=n0,restrict=on",
+            "-device", "virtio-net-pci,netdev=n0"]
     if case["boot_via"] == "tk":
         module = os.path.join(build, "tk", case["kernel"] + ".elf")
         args += ["-initrd", (module + " " + case["module_args"]).strip()]
@@ -158,6 +165,7 @@ def run_case(case, build):
         mon = os.path.join(build, "tests", name.replace("/", "-") + ".mon")
         if os.path.exists(mon):
             os.unlink(mon)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
     run = qemu.Run(qemu_args(case, build), log, mon)
     why = ""
     try:

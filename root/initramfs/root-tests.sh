@@ -36,9 +36,25 @@ if wanted cpus; then
 	result cpus $? "(nproc $n, expected $cpus)"
 fi
 
+if wanted devices; then
+	# The disk and NIC QEMU gives the machine belong to the root.
+	ok=1
+	if [ -b /dev/vda ]; then
+		dd if=/dev/urandom of=/tmp/pattern bs=64k count=16 2>/dev/null
+		dd if=/tmp/pattern of=/dev/vda bs=64k conv=fsync 2>/dev/null
+		echo 3 > /proc/sys/vm/drop_caches
+		dd if=/dev/vda bs=64k count=16 2>/dev/null | cmp -s - /tmp/pattern && ok=0
+	fi
+	ip link set eth0 up 2>/dev/null
+	sleep 1
+	state=$(cat /sys/class/net/eth0/operstate 2>/dev/null)
+	[ $ok = 0 ] && [ "$state" = up ]
+	result devices $? "(disk /dev/vda written and read back: $([ $ok = 0 ] && echo yes || echo no); eth0 $state)"
+fi
+
 if wanted workload; then
 	# Parallel compression in tmpfs, one job per CPU.
-	dd if=/dev/urandom of=/tmp/data bs=1M count=48 2>/dev/null
+	dd if=/dev/urandom of=/tmp/data bs=1M count=100 2>/dev/null
 	for i in $(seq "$(nproc)"); do
 		gzip -1 -c /tmp/data > /tmp/data.$i.gz &
 	done
@@ -48,7 +64,7 @@ if wanted workload; then
 		gunzip -c /tmp/data.$i.gz | cmp -s - /tmp/data || ok=1
 	done
 	rm -f /tmp/data /tmp/data.*.gz
-	result workload $ok "(48 MiB compressed on $(nproc) CPUs and checked)"
+	result workload $ok "(100 MiB compressed on each of $(nproc) CPUs and checked)"
 fi
 
 if wanted children; then

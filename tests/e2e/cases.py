@@ -116,7 +116,8 @@ CASES += [tk("fuzz", expect=[r"fuzz: 100000 random hypercalls from the root", r"
 
 
 GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
-          "child-two-at-once": "smp", "ioctls": "ioctls"}
+          "child-two-at-once": "smp", "ioctls": "ioctls",
+          "devices": "devices"}
 
 
 def linux(name, smp, mem, tests, timeout=600):
@@ -141,7 +142,7 @@ CHILD_TESTS = ["child-smoke", "child-hypercall_abi", "child-partition_calls",
                "child-fuzz", "child-isolation-probe"]
 
 CASES += [
-    linux("root-smp1", 1, "1G", ["cpus", "workload", "sigkill"]),
-    linux("root-smp2", 2, "2G", ["cpus", "workload"] + CHILD_TESTS +
+    linux("root-smp1", 1, "1G", ["cpus", "devices", "workload", "sigkill"]),
+    linux("root-smp2", 2, "2G", ["cpus", "devices", "workload"] + CHILD_TESTS +
           ["child-two-at-once", "ioctls", "sigkill"]),
 ]
