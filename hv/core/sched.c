@@ -53,12 +53,15 @@ void nmi_handle(struct exc_frame *f)
 
 bool cpu_virt_setup(struct percpu *cpu)
 {
-	hpa_t in = page_alloc(1), out = page_alloc(1);
+	hpa_t pages = page_alloc(4);
 
-	if (!hpa_valid(in) || !hpa_valid(out))
+	if (!hpa_valid(pages))
 		return false;
-	cpu->hc_in = hpa_to_hva(in);
-	cpu->hc_out = hpa_to_hva(out);
+	for (int i = 0; i < 2; i++) {
+		cpu->hc_in[i] = hpa_to_hva(hpa_add(pages, (2 * i) * PAGE_SIZE));
+		cpu->hc_out[i] = hpa_to_hva(hpa_add(pages,
+						    (2 * i + 1) * PAGE_SIZE));
+	}
 	cpu->next_asid = 1;
 	cpu->asid_gen = 1;
 	return true;

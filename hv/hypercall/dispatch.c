@@ -168,23 +168,25 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 {
 	struct percpu *cpu = this_cpu();
 	u64 in_len = d->in_size + (u64)c->rep_count * d->rep_in;
+	int level = !c->self->is_root;	/* a child's call nests in the root's */
+	u8 *in = cpu->hc_in[level], *out = cpu->hc_out[level];
 
 	*out_len = d->out_size + (u64)c->rep_count * d->rep_out;
-	c->in = cpu->hc_in;
-	c->out = cpu->hc_out;
+	c->in = in;
+	c->out = out;
 	if (c->fast) {
-		((u64 *)cpu->hc_in)[0] = rdx;
-		((u64 *)cpu->hc_in)[1] = r8;
+		((u64 *)in)[0] = rdx;
+		((u64 *)in)[1] = r8;
 		return HV_STATUS_SUCCESS;
 	}
 	if (in_len > PAGE_SIZE || *out_len > PAGE_SIZE)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	memset(cpu->hc_out, 0, *out_len);	/* nothing stale goes back */
+	memset(out, 0, *out_len);	/* nothing stale goes back */
 	if (!block_ok(rdx, in_len) || !block_ok(r8, *out_len))
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (in_len && *out_len && rdx < r8 + *out_len && r8 < rdx + in_len)
 		return HV_STATUS_INVALID_PARAMETER;	/* overlapping blocks */
-	if (in_len && !guest_copy(c->self, rdx, cpu->hc_in, in_len, false))
+	if (in_len && !guest_copy(c->self, rdx, in, in_len, false))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (*out_len && !guest_writable(c->self, r8, *out_len))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;

@@ -135,13 +135,16 @@ static bool release_mapping(const struct pt_leaf *leaf, void *ctx)
 	return true;
 }
 
+/* Running VPs see the new state at their next exit: make one happen. */
 static void wait_vps_stopped(struct partition *p)
 {
 	for (u32 i = 0; i < MAX_VPS; i++) {
 		struct vp *vp = p->vps[i];
 
-		while (vp && __atomic_load_n(&vp->running, __ATOMIC_ACQUIRE))
-			cpu_relax();
+		while (vp && __atomic_load_n(&vp->running, __ATOMIC_ACQUIRE)) {
+			vp_kick(vp);
+			udelay(10);
+		}
 	}
 }
 

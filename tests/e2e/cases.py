@@ -146,3 +146,4 @@ CASES += [
     linux("root-smp2", 2, "2G", ["cpus", "devices", "workload"] + CHILD_TESTS +
           ["child-two-at-once", "ioctls", "sigkill"]),
 ]
+CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]

@@ -42,8 +42,13 @@ struct percpu {
 	u32 next_asid;			/* [C] */
 	u64 asid_gen;			/* [C] */
 	bool root_nmi_pending;		/* [C] an NMI owed to the root */
-	u8 *hc_in;			/* [C] hypercall input copy, a page */
-	u8 *hc_out;			/* [C] hypercall output, a page */
+	/*
+	 * [C] hypercall input copy and output, a page each; [0] for the
+	 * root's calls, [1] for a child's, which run nested inside the
+	 * root's DispatchVp on the same CPU.
+	 */
+	u8 *hc_in[2];
+	u8 *hc_out[2];
 };
 
 extern struct percpu cpus[HV_MAX_CPUS];
