@@ -41,6 +41,16 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-Itests/unit -MMD -MP
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
 
+# Pure parts of the root stack (VMBus server, VSPs, the worker's platform
+# pieces), built for the host with libc and tested the same way.
+ROOT_PURE := $(sort $(wildcard root/vmbus/*.c root/vsp/*.c \
+	root/worker/platform/*.c)) hv/boot/linux.c
+ROOT_UNIT_SRC := $(sort $(wildcard tests/unit/root/*.c)) tests/unit/main.c
+ROOT_UNIT_CFLAGS := $(filter-out -Ihv/include,$(UNIT_CFLAGS)) -Iroot \
+	-Ihv/include -D_GNU_SOURCE
+ROOT_UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit-root/%.o,$(ROOT_PURE) \
+	$(ROOT_UNIT_SRC))
+
 # Test kernels: one image per directory under tests/kernels/ (but lib/).
 TK_NAMES := $(sort $(patsubst tests/kernels/%/main.c,%,$(wildcard tests/kernels/*/main.c)))
 TK_LIB_SRC := $(sort $(wildcard tests/kernels/lib/*.c tests/kernels/lib/*.S)) \
@@ -93,8 +103,18 @@ $(BUILD)/unit/unit-tests: $(UNIT_OBJ)
 	@echo "  HOSTLD  $@"
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $(UNIT_OBJ)
 
-unit: $(BUILD)/unit/unit-tests
+$(BUILD)/unit-root/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(CC) $(ROOT_UNIT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/root-unit-tests: $(ROOT_UNIT_OBJ)
+	@echo "  HOSTLD  $@"
+	$(Q)$(CC) $(ROOT_UNIT_CFLAGS) -o $@ $(ROOT_UNIT_OBJ) -lpthread
+
+unit: $(BUILD)/unit/unit-tests $(BUILD)/unit/root-unit-tests
 	$(BUILD)/unit/unit-tests
+	$(BUILD)/unit/root-unit-tests
 
 iso: $(BUILD)/microhv.iso
 $(BUILD)/microhv.iso: $(BUILD)/microhv.elf scripts/mkiso.sh
@@ -105,7 +125,8 @@ run: $(BUILD)/microhv.elf $(TK_ELFS)
 	@if [ "$(ROOT)" = linux ]; then scripts/mkroot.sh $(BUILD); fi
 	ROOT=$(ROOT) scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
-test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests
+test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests \
+	$(BUILD)/unit/root-unit-tests
 	$(PYTHON) tests/run.py --build $(BUILD)
 
 bench: $(BUILD)/microhv.elf $(TK_ELFS)
@@ -117,5 +138,5 @@ fuzz: $(BUILD)/microhv.elf $(TK_ELFS)
 clean:
 	rm -rf $(BUILD)
 
--include $(HV_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TK_LIB_OBJ:.o=.d) \
+-include $(HV_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(ROOT_UNIT_OBJ:.o=.d) $(TK_LIB_OBJ:.o=.d) \
 	$(patsubst %,$(BUILD)/tk/obj/tests/kernels/%/main.d,$(TK_NAMES))

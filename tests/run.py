@@ -27,7 +27,13 @@ class Result:
 
 
 def run_unit(build):
-    exe = os.path.join(build, "unit", "unit-tests")
+    results = []
+    for exe in ("unit-tests", "root-unit-tests"):
+        results += run_unit_binary(os.path.join(build, "unit", exe))
+    return results
+
+
+def run_unit_binary(exe):
     proc = subprocess.run([exe], capture_output=True, text=True)
     results, detail = [], []
     for line in proc.stdout.splitlines():
@@ -39,7 +45,7 @@ def run_unit(build):
         elif line.startswith("  "):
             detail.append(line.strip())
     if proc.returncode and not any(not r.ok for r in results):
-        results.append(Result("unit/harness", False,
+        results.append(Result(os.path.basename(exe) + "/harness", False,
                               "unit tests crashed:\n" + proc.stdout[-2000:] +
                               proc.stderr[-2000:]))
     return results
