@@ -94,7 +94,7 @@ __noreturn void root_partition_run(u32 index)
 		idle_wait(&vp->started);
 		sipi = __atomic_exchange_n(&vp->sipi_vector, 0, __ATOMIC_ACQUIRE);
 		if (sipi)
-			root_vp_reset_to_sipi(vp, sipi - 1);
+			vp_reset_to_sipi(vp, sipi - 1);
 		pr_debug("cpu%u: root VP %u runs%s", index, vp->index,
 			 sipi ? " from a SIPI" : "");
 		virt_run_root(vp);

@@ -56,6 +56,14 @@ static const struct hc_desc descs[256] = {
 		{ HC_SLOW | HC_REP, S(struct hv_input_vp_registers), 32, 0, 0 },
 	[HVCALL_GET_SYSTEM_PROPERTY] =
 		{ HC_SLOW, S(struct hv_input_get_system_property), 0, 8, 0 },
+	[HVCALL_POST_MESSAGE] =
+		{ HC_SLOW, S(struct hv_input_post_message), 0, 0, 0 },
+	[HVCALL_SIGNAL_EVENT] = { HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_SIGNAL_EVENT_DIRECT] =
+		{ HC_SLOW, S(struct hv_input_signal_event_direct), 0,
+		  S(struct hv_output_signal_event_direct), 0 },
+	[HVCALL_POST_MESSAGE_DIRECT] =
+		{ HC_SLOW, S(struct hv_input_post_message_direct), 0, 0, 0 },
 	[HVCALL_ASSERT_VIRTUAL_INTERRUPT] =
 		{ HC_SLOW, S(struct hv_input_assert_virtual_interrupt), 0, 0, 0 },
 	[HVCALL_START_VIRTUAL_PROCESSOR] =
@@ -97,6 +105,10 @@ static enum hv_status call(struct hc *c)
 	case HVCALL_GET_VP_REGISTERS: return hc_get_vp_registers(c);
 	case HVCALL_SET_VP_REGISTERS: return hc_set_vp_registers(c);
 	case HVCALL_GET_SYSTEM_PROPERTY: return hc_get_system_property(c);
+	case HVCALL_POST_MESSAGE: return hc_post_message(c);
+	case HVCALL_SIGNAL_EVENT: return hc_signal_event(c);
+	case HVCALL_POST_MESSAGE_DIRECT: return hc_post_message_direct(c);
+	case HVCALL_SIGNAL_EVENT_DIRECT: return hc_signal_event_direct(c);
 	case HVCALL_ASSERT_VIRTUAL_INTERRUPT:
 		return hc_assert_virtual_interrupt(c);
 	case HVCALL_START_VIRTUAL_PROCESSOR:
@@ -106,24 +118,6 @@ static enum hv_status call(struct hc *c)
 	case HVCALL_UNMAP_VP_STATE_PAGE: return hc_unmap_vp_state_page(c);
 	default: return HV_STATUS_INVALID_HYPERCALL_CODE;
 	}
-}
-
-/* Copies between a guest block and a hypervisor buffer, atomically
- * with respect to changes of the partition's NPT. */
-static bool guest_copy(struct partition *p, u64 gpa_, void *buf, u64 len,
-		       bool to_guest)
-{
-	hpa_t h;
-	bool ok;
-
-	spin_lock(&p->lock);
-	ok = gpa_to_hpa(p, gpa(gpa_), len, to_guest, &h);
-	if (ok && to_guest)
-		memcpy(hpa_to_hva(h), buf, len);
-	else if (ok)
-		memcpy(buf, hpa_to_hva(h), len);
-	spin_unlock(&p->lock);
-	return ok;
 }
 
 static bool guest_writable(struct partition *p, u64 gpa_, u64 len)
@@ -186,7 +180,7 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 		return HV_STATUS_INVALID_ALIGNMENT;
 	if (in_len && *out_len && rdx < r8 + *out_len && r8 < rdx + in_len)
 		return HV_STATUS_INVALID_PARAMETER;	/* overlapping blocks */
-	if (in_len && !guest_copy(c->self, rdx, in, in_len, false))
+	if (in_len && !partition_copy(c->self, rdx, in, in_len, false))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (*out_len && !guest_writable(c->self, r8, *out_len))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
@@ -215,9 +209,18 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8)
 	s = call(&c);
 	/* Output is written even on a partial rep (the TLFS's reps done). */
 	if (out_len && (!s || c.reps_done > c.rep_start) &&
-	    !guest_copy(c.self, r8, c.out, out_len, true))
+	    !partition_copy(c.self, r8, c.out, out_len, true))
 		s = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_RESULT(s, (d->flags & HC_REP) ? c.reps_done : 0);
+}
+
+bool hypercall_for_root(const struct vp *vp, u64 rcx)
+{
+	u16 code = HV_HC_CODE(rcx);
+
+	return (code == HVCALL_POST_MESSAGE || code == HVCALL_SIGNAL_EVENT) &&
+	       __atomic_load_n(&vp->part->hypercall_intercept,
+			       __ATOMIC_ACQUIRE);
 }
 
 struct partition *hc_target(struct hc *c, u64 id, bool allow_self,

@@ -4,9 +4,10 @@
 #include <hv/msr.h>
 #include "hypercall.h"
 
-/* Creation flags we honour; LAPIC/x2APIC wait for the virtual LAPIC. */
+/* Creation flags we honour (no x2APIC: a LAPIC partition gets an xAPIC). */
 #define CREATION_FLAGS_SUPPORTED (HV_PARTITION_CREATION_EXO | \
-	HV_PARTITION_CREATION_INTERCEPT_MESSAGE_PAGE | BIT(0) | BIT(4))
+	HV_PARTITION_CREATION_INTERCEPT_MESSAGE_PAGE | \
+	HV_PARTITION_CREATION_LAPIC | BIT(0) | BIT(4))
 
 enum hv_status hc_create_partition(struct hc *c)
 {
@@ -122,7 +123,7 @@ static enum hv_status set_property(struct partition *p, u32 code, u64 v)
 		if (!early)
 			return HV_STATUS_INVALID_PARTITION_STATE;
 		/* A child may lose privileges, never gain them. */
-		if (v & ~cpuid_child_privileges())
+		if (v & ~cpuid_child_privileges(partition_has_lapic(p)))
 			return HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE;
 		p->privileges = v;
 		return HV_STATUS_SUCCESS;

@@ -1,5 +1,7 @@
 /* Virtual processor hypercalls: create, registers, run, state pages. */
+#include <hv/interrupts.h>
 #include <hv/log.h>
+#include <hv/msr.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
 #include <hv/root.h>
@@ -123,6 +125,11 @@ static enum hv_status get_reg(struct vp *vp, u32 name,
 	case HV_REG_VP_INDEX: v->low = vp->index; break;
 	case HV_REG_GUEST_OS_ID: v->low = READ_ONCE(vp->part->guest_os_id); break;
 	case HV_REG_PENDING_INTERRUPTION: v->low = vp->pending_event; break;
+	case HV_REG_INTERNAL_ACTIVITY_STATE:
+		if (!partition_has_lapic(vp->part))
+			return HV_STATUS_INVALID_PARAMETER;
+		v->low = irq_activity_state(vp);
+		break;
 	default: return virt_vp_get_reg(vp, name, v);
 	}
 	return HV_STATUS_SUCCESS;
@@ -171,6 +178,10 @@ static enum hv_status set_reg(struct vp *vp, u32 name,
 		return HV_STATUS_INVALID_PARAMETER;	/* read-only */
 	case HV_REG_PENDING_INTERRUPTION:
 		return virt_vp_set_pending_interruption(vp, v->low);
+	case HV_REG_INTERNAL_ACTIVITY_STATE:
+		if (!partition_has_lapic(vp->part))
+			return HV_STATUS_INVALID_PARAMETER;
+		return irq_set_activity_state(vp, v->low);
 	default:
 		return virt_vp_set_reg(vp, name, v);
 	}
@@ -238,11 +249,19 @@ enum hv_status hc_assert_virtual_interrupt(struct hc *c)
 	vp = child_vp(c, in->partition_id, (u32)in->dest_addr, &p, &s);
 	if (!vp)
 		return s;
-	if (in->interrupt_type == HV_INTERRUPT_TYPE_NMI)
+	spin_lock(&p->lock);	/* keeps the VP from being deleted */
+	if (partition_has_lapic(p) &&
+	    in->interrupt_type == HV_INTERRUPT_TYPE_NMI)
+		irq_nmi(vp, NULL);
+	else if (partition_has_lapic(p))
+		irq_fixed(vp, (u8)in->vector, NULL);
+	else if (in->interrupt_type == HV_INTERRUPT_TYPE_NMI)
 		WRITE_ONCE(vp->pending_nmi, true);
 	else
 		WRITE_ONCE(vp->pending_irq, in->vector + 1);
-	vp_kick(vp);
+	if (!partition_has_lapic(p))
+		vp_kick(vp);
+	spin_unlock(&p->lock);
 	partition_put(p);
 	return HV_STATUS_SUCCESS;
 }
@@ -280,6 +299,52 @@ static void dispatch_result(struct hc *c, u32 state, u32 event)
 	out->dispatch_event = event;
 }
 
+/*
+ * What the root's scheduler needs from a LAPIC VP's run: when its next
+ * timer fires and which sibling threads to wake (docs/abi.md).
+ */
+static void write_run_state(struct vp *vp)
+{
+	struct hv_microhv_run_state *rs;
+	u64 next = partition_has_lapic(vp->part) ? irq_next_deadline(vp) : 0;
+	u64 now;
+
+	vp->irq.root_deadline = next;
+	if (!hpa_valid(vp->state_page))
+		return;
+	rs = (void *)((u8 *)hpa_to_hva(vp->state_page) +
+		      HV_MICROHV_RUN_STATE_OFFSET);
+	now = partition_reference_time(vp->part);
+	rs->timer_deadline_ns = !next ? HV_MICROHV_NO_DEADLINE :
+				next <= now ? 0 : irq_ref_to_ns(next - now);
+	rs->wake_vps = vp->irq.wake_vps;
+	vp->irq.wake_vps = 0;
+}
+
+static void dispatch_vp(struct hc *c, struct vp *vp)
+{
+	enum dispatch_result r = virt_vp_dispatch(vp);
+
+	write_run_state(vp);
+	switch (r) {
+	case DISPATCH_INTERCEPT:
+		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
+				HV_VP_DISPATCH_EVENT_INTERCEPT);
+		break;
+	case DISPATCH_BLOCKED:
+		dispatch_result(c, HV_VP_DISPATCH_STATE_BLOCKED,
+				HV_VP_DISPATCH_EVENT_INVALID);
+		break;
+	case DISPATCH_WAKE:
+		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
+				HV_VP_DISPATCH_EVENT_MICROHV_WAKE);
+		break;
+	default:
+		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
+				HV_VP_DISPATCH_EVENT_INVALID);
+	}
+}
+
 enum hv_status hc_dispatch_vp(struct hc *c)
 {
 	const struct hv_input_dispatch_vp *in = c->in;
@@ -306,12 +371,8 @@ enum hv_status hc_dispatch_vp(struct hc *c)
 	else if (vp->intercept_suspend)	/* the same intercept again */
 		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
 				HV_VP_DISPATCH_EVENT_INTERCEPT);
-	else if (virt_vp_dispatch(vp) == DISPATCH_INTERCEPT)
-		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
-				HV_VP_DISPATCH_EVENT_INTERCEPT);
 	else
-		dispatch_result(c, HV_VP_DISPATCH_STATE_READY,
-				HV_VP_DISPATCH_EVENT_INVALID);
+		dispatch_vp(c, vp);
 	__atomic_store_n(&vp->running, false, __ATOMIC_RELEASE);
 	partition_put(p);
 	return HV_STATUS_SUCCESS;

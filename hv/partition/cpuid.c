@@ -8,6 +8,9 @@
 #define LEAF1_ECX_OSXSAVE BIT(27)
 #define LEAF1_ECX_AVX BIT(28)
 #define LEAF1_ECX_HYPERVISOR BIT(31)
+#define LEAF1_ECX_X2APIC BIT(21)
+#define LEAF1_ECX_TSC_DEADLINE BIT(24)
+#define LEAF7_EBX_TSC_ADJUST BIT(1)
 #define LEAF7_EBX_AVX2 BIT(5)
 #define LEAF7_EBX_AVX512 (0xffffull << 16)
 #define EXT1_ECX_SVM BIT(2)
@@ -23,10 +26,21 @@ u64 cpuid_root_privileges(void)
 	       HV_PRIV_ACCESS_VP_REGISTERS | HV_PRIV_START_VP;
 }
 
-u64 cpuid_child_privileges(void)
+/*
+ * Every child gets the hypercall page, VP index and reference counter;
+ * a LAPIC partition also the SynIC, synthetic timers, the reference TSC
+ * page, the frequency MSRs and post/signal (hyperv-guest-abi.md 1.2).
+ */
+u64 cpuid_child_privileges(bool lapic)
 {
-	return HV_PRIV_TIME_REF_COUNT | HV_PRIV_HYPERCALL_MSRS |
-	       HV_PRIV_VP_INDEX;
+	u64 base = HV_PRIV_TIME_REF_COUNT | HV_PRIV_HYPERCALL_MSRS |
+		   HV_PRIV_VP_INDEX;
+
+	if (!lapic)
+		return base;
+	return base | HV_PRIV_SYNIC_REGS | HV_PRIV_SYNTIMER_REGS |
+	       HV_PRIV_REFERENCE_TSC | HV_PRIV_FREQUENCY_REGS |
+	       HV_PRIV_POST_MESSAGES | HV_PRIV_SIGNAL_EVENTS;
 }
 
 static void hypervisor_leaf(const struct cpuid_view *v, u32 leaf,
@@ -50,8 +64,15 @@ static void hypervisor_leaf(const struct cpuid_view *v, u32 leaf,
 	case HV_CPUID_FEATURES:
 		r->eax = (u32)v->privileges;
 		r->ebx = (u32)(v->privileges >> 32);
+		if (v->lapic)
+			/* Crash MSRs are the root's: they leave as intercepts. */
+			r->edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE |
+				 HV_FEATURE_GUEST_CRASH_MSRS_AVAILABLE |
+				 HV_FEATURE_DIRECT_SYNTHETIC_TIMERS;
 		break;
 	case HV_CPUID_HINTS:
+		/* A plain EOI, never auto-EOI (hyperv-guest-abi.md 4.4). */
+		r->eax = v->lapic ? HV_HINT_DEPRECATING_AEOI : 0;
 		r->ebx = 0xffffffffu;	/* never notify about spinlocks */
 		break;
 	case HV_CPUID_LIMITS:
@@ -83,13 +104,15 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 		if (v->root && v->osxsave)
 			r->ecx |= LEAF1_ECX_OSXSAVE;
 		if (!v->root) {
-			/* Initial APIC id = VP index. */
+			/* Initial APIC id = VP index; an xAPIC only. */
 			r->ebx = (r->ebx & 0x00ffffffu) | (v->vp_index << 24);
+			r->ecx &= ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE);
 		}
 		break;
 	case 7:
 		if (!v->root && subleaf == 0)
-			r->ebx &= ~(u32)(LEAF7_EBX_AVX2 | LEAF7_EBX_AVX512);
+			r->ebx &= ~(u32)(LEAF7_EBX_AVX2 | LEAF7_EBX_AVX512 |
+					 LEAF7_EBX_TSC_ADJUST);
 		break;
 	case 0xd:
 		if (!v->root)

@@ -1,4 +1,5 @@
 /* MSR emulation for partitions (see hv/msr.h). */
+#include <hv/interrupts.h>
 #include <hv/mm.h>
 #include <hv/msr.h>
 #include <hv/rootapic.h>
@@ -11,11 +12,32 @@
 #define MSR_TSC 0x10
 #define HYPERCALL_GPFN_MASK 0xfffffffffffff000ull
 
+/*
+ * One formula for TIME_REF_COUNT, the TSC page and the timers (TLFS):
+ * ((tsc * scale) >> 64) + offset, the offset making it 0 at creation.
+ */
 u64 partition_reference_time(struct partition *p)
 {
-	u64 ticks = rdtsc() - p->ref_time_tsc0;
+	return (u64)(((unsigned __int128)rdtsc() * tsc_ref_scale()) >> 64) +
+	       (u64)p->ref_offset;
+}
 
-	return (u64)(((unsigned __int128)ticks * tsc_ref_scale()) >> 64);
+/* Children run with the host's TSC (no offset), so the page is exact. */
+static enum msr_result write_tsc_page_msr(struct partition *p, u64 val)
+{
+	struct hv_reference_tsc_page page = {
+		.tsc_scale = tsc_ref_scale(), .tsc_offset = p->ref_offset,
+	};
+	u64 old = READ_ONCE(p->tsc_page_msr);
+
+	val &= PAGE_MASK | HV_MSR_PAGE_ENABLE;
+	/* A new, non-zero sequence number each time it is (re)written. */
+	page.tsc_sequence = (u32)((old >> 32) + 1) | 1;
+	if ((val & HV_MSR_PAGE_ENABLE) &&
+	    !partition_copy(p, val & PAGE_MASK, &page, sizeof(page), true))
+		return MSR_GP;
+	WRITE_ONCE(p->tsc_page_msr, val);
+	return MSR_DONE;
 }
 
 /* VMMCALL; RET. ENDBR64 first, so kernels with IBT accept the page. */
@@ -26,12 +48,17 @@ static const u8 hypercall_code[] = {
 static bool write_hypercall_page(struct partition *p, u64 gpfn)
 {
 	hpa_t page;
+	bool ok;
 
-	if (!gpa_to_hpa(p, gpa(gpfn << PAGE_SHIFT), PAGE_SIZE, true, &page))
-		return false;
-	memset(hpa_to_hva(page), 0xcc, PAGE_SIZE);
-	memcpy(hpa_to_hva(page), hypercall_code, sizeof(hypercall_code));
-	return true;
+	spin_lock(&p->lock);	/* the NPT must not change meanwhile */
+	ok = gpa_to_hpa(p, gpa(gpfn << PAGE_SHIFT), PAGE_SIZE, true, &page);
+	if (ok) {
+		memset(hpa_to_hva(page), 0xcc, PAGE_SIZE);
+		memcpy(hpa_to_hva(page), hypercall_code,
+		       sizeof(hypercall_code));
+	}
+	spin_unlock(&p->lock);
+	return ok;
 }
 
 static enum msr_result write_hypercall_msr(struct partition *p, u64 val)
@@ -51,6 +78,42 @@ static enum msr_result write_hypercall_msr(struct partition *p, u64 val)
 	return MSR_DONE;
 }
 
+static bool is_crash_msr(u32 msr)
+{
+	return msr >= HV_MSR_CRASH_P0 && msr <= HV_MSR_CRASH_CTL;
+}
+
+/* The enlightenments of LAPIC partitions (hyperv-guest-abi.md 2.1). */
+static enum msr_result read_lapic_synthetic(struct vp *vp, u32 msr, u64 *val)
+{
+	bool gp;
+
+	switch (msr) {
+	case HV_MSR_REFERENCE_TSC: *val = READ_ONCE(vp->part->tsc_page_msr);
+		return MSR_DONE;
+	case HV_MSR_TSC_FREQUENCY: *val = tsc_khz() * 1000; return MSR_DONE;
+	case HV_MSR_APIC_FREQUENCY: *val = VLAPIC_TIMER_HZ; return MSR_DONE;
+	}
+	if (is_crash_msr(msr))
+		return MSR_TO_ROOT;	/* the worker logs the crash */
+	if (synic_msr_read(vp, msr, val, &gp))
+		return gp ? MSR_GP : MSR_DONE;
+	return MSR_GP;
+}
+
+static enum msr_result write_lapic_synthetic(struct vp *vp, u32 msr, u64 val)
+{
+	bool gp;
+
+	if (msr == HV_MSR_REFERENCE_TSC)
+		return write_tsc_page_msr(vp->part, val);
+	if (is_crash_msr(msr))
+		return MSR_TO_ROOT;
+	if (synic_msr_write(vp, msr, val, &gp))
+		return gp ? MSR_GP : MSR_DONE;
+	return MSR_GP;
+}
+
 static enum msr_result read_synthetic(struct vp *vp, u32 msr, u64 *val)
 {
 	struct partition *p = vp->part;
@@ -60,7 +123,10 @@ static enum msr_result read_synthetic(struct vp *vp, u32 msr, u64 *val)
 	case HV_MSR_HYPERCALL: *val = READ_ONCE(p->hypercall_msr); break;
 	case HV_MSR_VP_INDEX: *val = vp->index; break;
 	case HV_MSR_TIME_REF_COUNT: *val = partition_reference_time(p); break;
-	default: return MSR_GP;
+	default:
+		if (partition_has_lapic(p))
+			return read_lapic_synthetic(vp, msr, val);
+		return MSR_GP;
 	}
 	return MSR_DONE;
 }
@@ -81,8 +147,16 @@ static enum msr_result write_synthetic(struct vp *vp, u32 msr, u64 val)
 	case HV_MSR_RESET:
 		return p->is_root ? MSR_GP : MSR_TO_ROOT;
 	default:
+		if (partition_has_lapic(p))
+			return write_lapic_synthetic(vp, msr, val);
 		return MSR_GP;	/* read-only or unknown */
 	}
+}
+
+/* The x2APIC range: a LAPIC partition's APIC is an xAPIC only. */
+static bool is_x2apic(u32 msr)
+{
+	return msr >= 0x800 && msr <= 0x8ff;
 }
 
 static bool is_synthetic(u32 msr)
@@ -137,6 +211,8 @@ enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val)
 	}
 	if (vp->part->is_root)
 		return rdmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	if (is_x2apic(msr) && partition_has_lapic(vp->part))
+		return MSR_GP;
 	return MSR_TO_ROOT;
 }
 
@@ -158,9 +234,13 @@ enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
 	case 0x830:	/* x2APIC ICR */
 		if (vp->part->is_root)
 			return root_apic_msr_write(vp, msr, val);
+		if (msr == MSR_APIC_BASE && partition_has_lapic(vp->part))
+			return irq_apic_base_write(vp, val) ? MSR_DONE : MSR_GP;
 		break;
 	}
 	if (vp->part->is_root)
 		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	if (is_x2apic(msr) && partition_has_lapic(vp->part))
+		return MSR_GP;
 	return MSR_TO_ROOT;
 }

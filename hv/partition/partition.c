@@ -60,13 +60,16 @@ static void init_child(struct partition *p, u16 slot, u64 flags)
 	p->slot = slot;
 	p->id = next_id++;
 	p->creation_flags = flags;
-	p->privileges = cpuid_child_privileges();
+	p->privileges = cpuid_child_privileges(flags &
+					       HV_PARTITION_CREATION_LAPIC);
 	p->refs = 2;	/* the table's and the caller's */
 	p->lock = (struct spinlock)SPINLOCK_INIT;
 	p->state = PARTITION_CREATED;
 	pool_init(&p->pool);
 	p->npt.root = INVALID_HPA;
 	p->ref_time_tsc0 = rdtsc();
+	p->ref_offset = -(s64)(((unsigned __int128)p->ref_time_tsc0 *
+				tsc_ref_scale()) >> 64);
 }
 
 enum hv_status partition_create(u64 flags, struct partition **out)
@@ -215,9 +218,43 @@ enum hv_status partition_install_intercept(struct partition *p, u32 type,
 			__atomic_fetch_and(&p->exception_intercepts,
 					   ~(u32)BIT(parameter), __ATOMIC_RELAXED);
 		return HV_STATUS_SUCCESS;
+	case HV_INTERCEPT_TYPE_HYPERCALL:
+		/* PostMessage and SignalEvent go to the root (docs/abi.md). */
+		if (parameter || (access & ~HV_INTERCEPT_ACCESS_EXECUTE))
+			return HV_STATUS_INVALID_PARAMETER;
+		__atomic_store_n(&p->hypercall_intercept, access != 0,
+				 __ATOMIC_RELEASE);
+		return HV_STATUS_SUCCESS;
 	default:
 		return HV_STATUS_INVALID_PARAMETER;	/* see docs/abi.md */
 	}
+}
+
+bool partition_copy(struct partition *p, u64 gpa_, void *buf, u64 len,
+		    bool to_guest)
+{
+	hpa_t h;
+	bool ok;
+
+	spin_lock(&p->lock);
+	ok = gpa_to_hpa(p, gpa(gpa_), len, to_guest, &h);
+	if (ok && to_guest)
+		memcpy(hpa_to_hva(h), buf, len);
+	else if (ok)
+		memcpy(buf, hpa_to_hva(h), len);
+	spin_unlock(&p->lock);
+	return ok;
+}
+
+bool partition_atomic_or_locked(struct partition *p, u64 gpa_, u64 bits,
+				u64 *old)
+{
+	hpa_t h;
+
+	if ((gpa_ & 7) || !gpa_to_hpa(p, gpa(gpa_), 8, true, &h))
+		return false;
+	*old = __atomic_fetch_or((u64 *)hpa_to_hva(h), bits, __ATOMIC_SEQ_CST);
+	return true;
 }
 
 void partition_census(struct partition_census *c)

@@ -1,6 +1,5 @@
 /* The root partition's local APIC (see hv/rootapic.h). */
-#include <hv/decode.h>
-#include <hv/gwalk.h>
+#include <hv/mmio.h>
 #include <hv/log.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
@@ -37,57 +36,6 @@ void root_apic_init(void)
 	if (pt_unmap(&r->npt, apic_page, PAGE_SIZE))
 		pr_warn("root: cannot trap the LAPIC page");
 	spin_unlock(&r->lock);
-}
-
-static u64 reg(struct vp *vp, u32 name)
-{
-	struct hv_register_value v;
-
-	virt_vp_get_reg(vp, name, &v);
-	return v.low;
-}
-
-static void set_reg(struct vp *vp, u32 name, u64 value)
-{
-	struct hv_register_value v = { value, 0 };
-
-	virt_vp_set_reg(vp, name, &v);
-}
-
-/* Root memory for the page walker: only the root's own RAM. */
-static const void *root_read(u64 pa, u64 len, void *ctx)
-{
-	(void)ctx;
-	if (!len || frame_owner(&frames, pa >> PAGE_SHIFT) != FRAME_ROOT ||
-	    frame_owner(&frames, (pa + len - 1) >> PAGE_SHIFT) != FRAME_ROOT)
-		return NULL;
-	return hpa_to_hva(hpa(pa));
-}
-
-/* Up to 15 instruction bytes at the root VP's RIP; how many were read. */
-static u32 fetch(struct vp *vp, u8 *buf, bool *long_mode)
-{
-	struct hv_register_value csv;
-	struct hv_x64_segment_register cs;
-	struct gwalk_regs r = { reg(vp, HV_REG_CR0), reg(vp, HV_REG_CR3),
-				reg(vp, HV_REG_CR4), reg(vp, HV_REG_EFER) };
-	u64 rip, n = 0;
-
-	virt_vp_get_reg(vp, HV_REG_CS, &csv);
-	memcpy(&cs, &csv, sizeof(cs));
-	*long_mode = (r.efer & EFER_LMA) && (cs.attributes & BIT(13));
-	rip = cs.base + reg(vp, HV_REG_RIP);
-	while (n < 15) {
-		u64 gpa_, chunk = MIN(15 - n, PAGE_SIZE - ((rip + n) & 0xfff));
-		const u8 *p;
-
-		if (!gva_to_gpa(&r, rip + n, root_read, NULL, &gpa_) ||
-		    !(p = root_read(gpa_, chunk, NULL)))
-			break;
-		memcpy(buf + n, p, chunk);
-		n += chunk;
-	}
-	return (u32)n;
 }
 
 static struct vp *root_vp_by_apic(u32 apic_id)
@@ -160,31 +108,20 @@ static u32 apic_read(u32 off)
 
 bool root_apic_mmio(struct vp *vp, u64 gpa_)
 {
+	u32 off = (u32)(gpa_ & 0xfff);
 	struct mmio_insn in;
-	u8 code[15];
-	bool lm;
-	u32 n, off = (u32)(gpa_ & 0xfff);
-	const char *err;
+	u64 val = 0;
 
-	if (!apic_page || (gpa_ & PAGE_MASK) != apic_page)
+	if (!apic_page || (gpa_ & PAGE_MASK) != apic_page ||
+	    !mmio_decode(vp, &in))
 		return false;
-	n = fetch(vp, code, &lm);
-	err = decode_mmio(code, n, lm, &in);
-	if (err) {
-		pr_warn("root: LAPIC access at 0x%x not emulated (%s)", off, err);
-		return false;
+	if (in.size == 4 && !(off & 3)) {
+		if (in.write)
+			apic_write(vp, off, (u32)mmio_write_value(vp, &in));
+		else
+			val = apic_read(off);
 	}
-	if (in.write) {
-		u64 v = in.has_imm ? in.imm : reg(vp, HV_REG_RAX + in.reg);
-
-		if (in.size == 4 && !(off & 3))
-			apic_write(vp, off, (u32)v);
-	} else {
-		u32 v = (in.size == 4 && !(off & 3)) ? apic_read(off) : 0;
-
-		set_reg(vp, HV_REG_RAX + in.reg, v);	/* zero-extends */
-	}
-	set_reg(vp, HV_REG_RIP, reg(vp, HV_REG_RIP) + in.len);
+	mmio_complete(vp, &in, val);
 	return true;
 }
 
@@ -199,17 +136,4 @@ enum msr_result root_apic_msr_write(struct vp *vp, u32 msr, u64 val)
 					      0x000ffffffffff000ull))
 		return MSR_GP;
 	return wrmsr_safe(MSR_APIC_BASE, val) ? MSR_DONE : MSR_GP;
-}
-
-void root_vp_reset_to_sipi(struct vp *vp, u32 vector)
-{
-	struct hv_x64_segment_register cs = {
-		(u64)vector << 12, 0xffff, (u16)(vector << 8), 0x9b
-	};
-	struct hv_register_value v;
-
-	virt_vp_init(vp);
-	memcpy(&v, &cs, sizeof(cs));
-	virt_vp_set_reg(vp, HV_REG_CS, &v);
-	set_reg(vp, HV_REG_RIP, 0);
 }

@@ -21,15 +21,15 @@ static void vp_page_free(struct partition *p, hpa_t page)
 
 enum hv_status vp_create(struct partition *p, u32 index, struct vp **out)
 {
-	hpa_t self = vp_page(p), vmcb = vp_page(p);
+	hpa_t self = vp_page(p), vmcb = vp_page(p), queue = INVALID_HPA;
 	struct vp *vp;
 
-	if (!hpa_valid(self) || !hpa_valid(vmcb)) {
-		if (hpa_valid(self))
-			vp_page_free(p, self);
-		if (hpa_valid(vmcb))
-			vp_page_free(p, vmcb);
-		return HV_STATUS_INSUFFICIENT_MEMORY;
+	if (!hpa_valid(self) || !hpa_valid(vmcb))
+		goto err;
+	if (partition_has_lapic(p)) {
+		queue = vp_page(p);
+		if (!hpa_valid(queue))
+			goto err;
 	}
 	vp = hpa_to_hva(self);
 	memset(vp, 0, sizeof(*vp));
@@ -41,9 +41,21 @@ enum hv_status vp_create(struct partition *p, u32 index, struct vp **out)
 	vp->state_page = INVALID_HPA;
 	/* TLFS: a new child VP waits in explicit suspend. */
 	vp->explicit_suspend = !p->is_root;
+	vp->synic.queue_page = queue;
+	if (hpa_valid(queue)) {
+		vp->synic.queue = hpa_to_hva(queue);
+		vp->synic.queue->count = 0;
+		irq_vp_init(vp);
+	}
 	virt_vp_init(vp);
 	*out = vp;
 	return HV_STATUS_SUCCESS;
+err:
+	if (hpa_valid(self))
+		vp_page_free(p, self);
+	if (hpa_valid(vmcb))
+		vp_page_free(p, vmcb);
+	return HV_STATUS_INSUFFICIENT_MEMORY;
 }
 
 void vp_destroy(struct vp *vp)
@@ -54,8 +66,24 @@ void vp_destroy(struct vp *vp)
 		root_unshare_page(vp->state_page);
 		vp_page_free(p, vp->state_page);
 	}
+	if (hpa_valid(vp->synic.queue_page))
+		vp_page_free(p, vp->synic.queue_page);
 	vp_page_free(p, vp->vmcb_pa);
 	vp_page_free(p, vp->self);
+}
+
+void vp_reset_to_sipi(struct vp *vp, u32 vector)
+{
+	struct hv_x64_segment_register cs = {
+		(u64)vector << 12, 0xffff, (u16)(vector << 8), 0x9b
+	};
+	struct hv_register_value v = { 0, 0 };
+
+	virt_vp_init(vp);
+	memcpy(&v, &cs, sizeof(cs));
+	virt_vp_set_reg(vp, HV_REG_CS, &v);
+	v = (struct hv_register_value){ 0, 0 };
+	virt_vp_set_reg(vp, HV_REG_RIP, &v);
 }
 
 void *vp_intercept_payload(struct vp *vp, u32 type, u32 size)

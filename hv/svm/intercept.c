@@ -125,3 +125,22 @@ void svm_post_simple_intercept(struct vp *vp, u32 type, u8 insn_len)
 
 	header(vp, h, HV_INTERCEPT_ACCESS_TYPE_EXECUTE, insn_len);
 }
+
+/* A hypercall the root serves (PostMessage, SignalEvent); not done yet:
+ * the root sets RAX and moves RIP past the VMMCALL. */
+void svm_post_hypercall_intercept(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	struct hv_x64_hypercall_intercept_message *m = vp_intercept_payload(
+		vp, HVMSG_HYPERCALL_INTERCEPT, sizeof(*m));
+
+	memset(m, 0, sizeof(*m));
+	header(vp, &m->header, HV_INTERCEPT_ACCESS_TYPE_EXECUTE, 3);
+	m->rax = v->save.rax;
+	m->rbx = vp->gprs.rbx;
+	m->rcx = vp->gprs.rcx;
+	m->rdx = vp->gprs.rdx;
+	m->r8 = vp->gprs.r8;
+	m->rsi = vp->gprs.rsi;
+	m->rdi = vp->gprs.rdi;
+}

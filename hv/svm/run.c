@@ -7,6 +7,7 @@
 #include <hv/cpuid.h>
 #include <hv/exit.h>
 #include <hv/hypercall.h>
+#include <hv/interrupts.h>
 #include <hv/log.h>
 #include <hv/msr.h>
 #include <hv/percpu.h>
@@ -19,15 +20,20 @@
 
 #define RFLAGS_IF BIT(9)
 #define CR4_OSXSAVE BIT(18)
+#define V_TPR_MASK 0xfull
 #define V_IRQ BIT(8)
 #define V_IGN_TPR BIT(20)
 #define V_INTR_PRIO_SHIFT 16
+#define V_INTR_FIELDS (V_TPR_MASK | V_IRQ | V_IGN_TPR | \
+		       (0xfull << V_INTR_PRIO_SHIFT) | (0xffull << 32))
 #define SVM_EXIT_EXCP_BASE 0x40
 
 enum exit_action {
 	EXIT_CONTINUE,		/* handled: run the guest on */
 	EXIT_INTERCEPT,		/* a message for the root is posted */
 	EXIT_PREEMPTED,		/* the root has something to take */
+	EXIT_BLOCKED,		/* halted: nothing to run until woken */
+	EXIT_WAKE,		/* other VPs' root threads must wake */
 };
 
 /* VMEXIT_INVALID is -1; some implementations store it 32 bits wide. */
@@ -88,6 +94,42 @@ static void prepare_events(struct percpu *cpu, struct vp *vp)
 				   ((u64)(irq - 1) << 32);
 }
 
+/*
+ * A LAPIC partition's VP: offer the highest deliverable vector as a
+ * virtual interrupt, which the guest takes when it allows without an
+ * exit. Runs after guest_vp is published: an IPI that lands after this
+ * read is followed by a kick, which ends the coming VMRUN at once.
+ */
+static void arm_virtual_interrupt(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	int vec = irq_pending_vector(vp);
+	u64 vintr = (v->control.vintr & ~V_INTR_FIELDS) |
+		    (READ_ONCE(vp->irq.apic.tpr) >> 4);
+
+	vp->irq.armed_vector = 0;
+	if (vec >= 0) {
+		vintr |= V_IRQ | V_IGN_TPR | ((u64)(vec >> 4) << V_INTR_PRIO_SHIFT) |
+			 ((u64)vec << 32);
+		vp->irq.armed_vector = (u32)vec + 1;
+	}
+	v->control.vintr = vintr;
+}
+
+/* After the exit: was it taken (V_IRQ cleared)? Did CR8 change? */
+static void reconcile_virtual_interrupt(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u32 tpr = (u32)(v->control.vintr & V_TPR_MASK) << 4;
+
+	if (vp->irq.armed_vector && !(v->control.vintr & V_IRQ))
+		irq_accepted(vp, (u8)(vp->irq.armed_vector - 1));
+	vp->irq.armed_vector = 0;
+	v->control.vintr &= ~V_IRQ;
+	if ((READ_ONCE(vp->irq.apic.tpr) & 0xf0) != tpr)
+		irq_set_tpr(vp, tpr);
+}
+
 static void enter(struct percpu *cpu, struct vp *vp, bool host_if)
 {
 	struct vmcb *v = vp_vmcb(vp);
@@ -104,6 +146,8 @@ static void enter(struct percpu *cpu, struct vp *vp, bool host_if)
 	__asm__ __volatile__("clgi" ::: "memory");
 	WRITE_ONCE(cpu->guest_vp, vp);
 	__atomic_store_n(&cpu->in_guest, p, __ATOMIC_SEQ_CST);
+	if (partition_has_lapic(p))
+		arm_virtual_interrupt(vp);
 	gen = __atomic_load_n(&p->tlb_gen, __ATOMIC_SEQ_CST);
 	if (vp->tlb_gen != gen) {
 		vp->tlb_gen = gen;
@@ -119,6 +163,8 @@ static void enter(struct percpu *cpu, struct vp *vp, bool host_if)
 	__atomic_store_n(&cpu->in_guest, NULL, __ATOMIC_SEQ_CST);
 	WRITE_ONCE(cpu->guest_vp, NULL);
 	__asm__ __volatile__("stgi" ::: "memory");	/* NMIs land here */
+	if (partition_has_lapic(p))
+		reconcile_virtual_interrupt(vp);
 	v->control.tlb_control = 0;
 	v->control.event_inject = 0;
 	/* An event cut short by the exit is delivered again next time. */
@@ -139,6 +185,7 @@ static void emulate_cpuid(struct vp *vp)
 		.max_vps = MAX_VPS,
 		.max_lps = nr_cpus,
 		.osxsave = v->save.cr4 & CR4_OSXSAVE,
+		.lapic = partition_has_lapic(vp->part),
 	};
 
 	cpuid_filter(&view, leaf, subleaf, &r);
@@ -176,17 +223,22 @@ static enum msr_result emulate_msr(struct vp *vp)
 }
 
 /* TLFS: hypercalls only from 64-bit code at CPL 0 (else #UD). */
-static void do_hypercall(struct vp *vp)
+static enum exit_action do_hypercall(struct vp *vp)
 {
 	struct vmcb *v = vp_vmcb(vp);
 
 	if (v->save.cpl || !(v->save.efer & EFER_LMA) ||
 	    !(v->save.cs.attrib & BIT(9))) {
 		svm_inject_exception(vp, 6, false, 0);
-		return;
+		return EXIT_CONTINUE;
+	}
+	if (!vp->part->is_root && hypercall_for_root(vp, vp->gprs.rcx)) {
+		svm_post_hypercall_intercept(vp);
+		return EXIT_INTERCEPT;
 	}
 	v->save.rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8);
 	advance_rip(v, 3);
+	return EXIT_CONTINUE;
 }
 
 static __noreturn void root_fatal(struct vp *vp, const char *what)
@@ -215,7 +267,7 @@ static void handle_root_exit(struct vp *vp)
 		break;
 	case SVM_EXIT_VMMCALL:
 		partition_count_exit(p, HV_EXIT_STAT_HYPERCALL);
-		do_hypercall(vp);
+		(void)do_hypercall(vp);	/* the root's are never intercepted */
 		break;
 	case SVM_EXIT_NPF:
 		partition_count_exit(p, HV_EXIT_STAT_NPF);
@@ -290,23 +342,65 @@ static void fpu_to_root(struct vp *root, struct vp *child, u64 xcr0)
 static enum exit_action child_exit(struct percpu *cpu, struct vp *vp);
 static enum exit_action child_exit_rare(struct vp *vp, u64 code);
 
+static bool interruptible(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+
+	return (v->save.rflags & RFLAGS_IF) && !(v->control.interrupt_shadow & 1);
+}
+
+/*
+ * After an exit a LAPIC VP handled itself: leave for the root if other
+ * VPs' threads must wake, or if the guest armed a timer earlier than
+ * the one the root's thread waits for.
+ */
+static enum exit_action lapic_after_exit(struct vp *vp)
+{
+	u64 d;
+
+	if (vp->irq.wake_vps)
+		return EXIT_WAKE;
+	if (!vp->irq.timers_changed)
+		return EXIT_CONTINUE;
+	vp->irq.timers_changed = false;
+	d = irq_next_deadline(vp);
+	return d && (!vp->irq.root_deadline || d < vp->irq.root_deadline) ?
+		       EXIT_PREEMPTED : EXIT_CONTINUE;
+}
+
+static const enum dispatch_result dispatch_results[] = {
+	[EXIT_CONTINUE] = DISPATCH_PREEMPTED,
+	[EXIT_INTERCEPT] = DISPATCH_INTERCEPT,
+	[EXIT_PREEMPTED] = DISPATCH_PREEMPTED,
+	[EXIT_BLOCKED] = DISPATCH_BLOCKED,
+	[EXIT_WAKE] = DISPATCH_WAKE,
+};
+
 enum dispatch_result virt_vp_dispatch(struct vp *vp)
 {
 	struct percpu *cpu = this_cpu();
 	struct vp *root = cpu->root_vp;
 	bool root_if = vp_vmcb(root)->save.rflags & RFLAGS_IF;
+	bool lapic = partition_has_lapic(vp->part);
 	enum exit_action a = EXIT_PREEMPTED;
 	u64 xcr0 = fpu_to_child(root, vp);
 
 	while (READ_ONCE(vp->part->state) == PARTITION_INITIALIZED) {
+		if (lapic && irq_before_entry(vp, interruptible(vp)) ==
+				     IRQ_BLOCKED) {
+			a = EXIT_BLOCKED;
+			break;
+		}
 		enter(cpu, vp, root_if);
 		a = child_exit(cpu, vp);
+		if (a == EXIT_CONTINUE && lapic)
+			a = lapic_after_exit(vp);
 		if (a != EXIT_CONTINUE)
 			break;
 		a = EXIT_PREEMPTED;
 	}
 	fpu_to_root(root, vp, xcr0);
-	return a == EXIT_INTERCEPT ? DISPATCH_INTERCEPT : DISPATCH_PREEMPTED;
+	return dispatch_results[a];
 }
 
 /* Exits a child gets #UD for: instructions it has no business with. */
@@ -341,18 +435,25 @@ static enum exit_action child_exit(struct percpu *cpu, struct vp *vp)
 		return EXIT_INTERCEPT;
 	case SVM_EXIT_VMMCALL:
 		partition_count_exit(p, HV_EXIT_STAT_HYPERCALL);
-		do_hypercall(vp);
-		return EXIT_CONTINUE;
+		return do_hypercall(vp);
 	case SVM_EXIT_IOIO:
 		partition_count_exit(p, HV_EXIT_STAT_IO);
 		svm_post_io_intercept(vp);
 		return EXIT_INTERCEPT;
 	case SVM_EXIT_NPF:
 		partition_count_exit(p, HV_EXIT_STAT_NPF);
+		if (partition_has_lapic(p) &&
+		    irq_apic_mmio(vp, v->control.exit_info2))
+			return EXIT_CONTINUE;
 		svm_post_memory_intercept(vp);
 		return EXIT_INTERCEPT;
 	case SVM_EXIT_HLT:
 		partition_count_exit(p, HV_EXIT_STAT_HLT);
+		if (partition_has_lapic(p)) {	/* it waits for an interrupt */
+			advance_rip(v, 1);
+			irq_halt(vp);
+			return EXIT_CONTINUE;
+		}
 		svm_post_simple_intercept(vp, HVMSG_X64_HALT, 1);
 		return EXIT_INTERCEPT;
 	case SVM_EXIT_SHUTDOWN:

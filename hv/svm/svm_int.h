@@ -47,6 +47,7 @@ void svm_post_memory_intercept(struct vp *vp);
 void svm_post_msr_intercept(struct vp *vp);
 void svm_post_exception_intercept(struct vp *vp, u32 vector);
 void svm_post_simple_intercept(struct vp *vp, u32 type, u8 insn_len);
+void svm_post_hypercall_intercept(struct vp *vp);
 
 void svm_inject_exception(struct vp *vp, u8 vector, bool has_error,
 			  u32 error);

@@ -71,6 +71,56 @@
 #define HV_MSR_TIME_REF_COUNT 0x40000020u
 #define HV_MSR_HYPERCALL_ENABLE (1ull << 0)
 #define HV_MSR_HYPERCALL_LOCKED (1ull << 1)
+#define HV_MSR_REFERENCE_TSC 0x40000021u	/* bit 0 enable, 63:12 GPFN */
+#define HV_MSR_TSC_FREQUENCY 0x40000022u	/* Hz */
+#define HV_MSR_APIC_FREQUENCY 0x40000023u	/* Hz */
+#define HV_MSR_VP_ASSIST_PAGE 0x40000073u
+#define HV_MSR_SCONTROL 0x40000080u
+#define HV_MSR_SVERSION 0x40000081u
+#define HV_MSR_SIEFP 0x40000082u
+#define HV_MSR_SIMP 0x40000083u
+#define HV_MSR_EOM 0x40000084u
+#define HV_MSR_SINT0 0x40000090u		/* ... SINT15 0x4000009f */
+#define HV_MSR_STIMER0_CONFIG 0x400000b0u	/* CONFIG/COUNT pairs, 4 timers */
+#define HV_MSR_STIMER0_COUNT 0x400000b1u
+#define HV_MSR_CRASH_P0 0x40000100u		/* ... P4 0x40000104 */
+#define HV_MSR_CRASH_CTL 0x40000105u
+#define HV_MSR_PAGE_ENABLE (1ull << 0)		/* SIMP, SIEFP, TSC page */
+#define HV_CRASH_CTL_NOTIFY (1ull << 63)
+#define HV_CRASH_CTL_NOTIFY_MSG (1ull << 62)
+
+/* SINTn: vector, masked, auto-EOI, polling. */
+#define HV_SINT_COUNT 16
+#define HV_SINT_VECTOR(v) ((uint8_t)(v))
+#define HV_SINT_MASKED (1ull << 16)
+#define HV_SINT_AUTO_EOI (1ull << 17)
+#define HV_SINT_POLLING (1ull << 18)
+
+/* STIMERn_CONFIG. */
+#define HV_STIMER_COUNT 4
+#define HV_STIMER_ENABLE (1ull << 0)
+#define HV_STIMER_PERIODIC (1ull << 1)
+#define HV_STIMER_LAZY (1ull << 2)
+#define HV_STIMER_AUTO_ENABLE (1ull << 3)
+#define HV_STIMER_VECTOR(c) ((uint8_t)((c) >> 4))
+#define HV_STIMER_DIRECT (1ull << 12)
+#define HV_STIMER_SINT(c) ((uint32_t)((c) >> 16) & 0xf)
+#define HV_STIMER_RSVD_MASK 0xfffffffffff0e000ull
+
+/* The reference TSC page (TLFS "Partition Reference TSC Mechanism"). */
+struct hv_reference_tsc_page {
+	uint32_t tsc_sequence;		/* 0: invalid, use TIME_REF_COUNT */
+	uint32_t reserved1;
+	uint64_t tsc_scale;
+	int64_t tsc_offset;
+} HV_PACKED;
+static_assert(sizeof(struct hv_reference_tsc_page) == 24, "TSC page");
+
+/* CPUID 0x40000003 EDX ("misc") and 0x40000004 EAX (hints). */
+#define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
+#define HV_FEATURE_GUEST_CRASH_MSRS_AVAILABLE (1u << 10)
+#define HV_FEATURE_DIRECT_SYNTHETIC_TIMERS (1u << 19)
+#define HV_HINT_DEPRECATING_AEOI (1u << 9)
 
 /* ------------------------------------------------------------ hypercalls */
 
@@ -106,7 +156,11 @@ enum hv_status {
 	HV_STATUS_INVALID_PARTITION_ID = 0x000d,
 	HV_STATUS_INVALID_VP_INDEX = 0x000e,
 	HV_STATUS_NOT_FOUND = 0x0010,
+	HV_STATUS_INVALID_PORT_ID = 0x0011,
+	HV_STATUS_INVALID_CONNECTION_ID = 0x0012,
+	HV_STATUS_INSUFFICIENT_BUFFERS = 0x0013,
 	HV_STATUS_INVALID_VP_STATE = 0x0015,
+	HV_STATUS_INVALID_SYNIC_STATE = 0x0018,
 	HV_STATUS_NO_RESOURCES = 0x001d,
 	HV_STATUS_INVALID_REGISTER_VALUE = 0x0050,
 };
@@ -131,8 +185,12 @@ enum hv_call_code {
 	HVCALL_GET_VP_REGISTERS = 0x0050,
 	HVCALL_SET_VP_REGISTERS = 0x0051,
 	HVCALL_GET_SYSTEM_PROPERTY = 0x007b,
+	HVCALL_POST_MESSAGE = 0x005c,
+	HVCALL_SIGNAL_EVENT = 0x005d,
 	HVCALL_ASSERT_VIRTUAL_INTERRUPT = 0x0094,
 	HVCALL_START_VIRTUAL_PROCESSOR = 0x0099,
+	HVCALL_SIGNAL_EVENT_DIRECT = 0x00c0,
+	HVCALL_POST_MESSAGE_DIRECT = 0x00c1,
 	HVCALL_DISPATCH_VP = 0x00c2,
 	HVCALL_MAP_VP_STATE_PAGE = 0x00e1,
 	HVCALL_UNMAP_VP_STATE_PAGE = 0x00e2,
@@ -378,6 +436,7 @@ enum hv_register_name {
 #define HV_INTERCEPT_TYPE_X64_MSR 0x1u
 #define HV_INTERCEPT_TYPE_X64_CPUID 0x2u
 #define HV_INTERCEPT_TYPE_EXCEPTION 0x3u
+#define HV_INTERCEPT_TYPE_HYPERCALL 0x8u	/* PostMessage/SignalEvent */
 
 struct hv_input_install_intercept {
 	uint64_t partition_id;
@@ -390,6 +449,8 @@ static_assert(sizeof(struct hv_input_install_intercept) == 24, "InstallIntercept
 /* AssertVirtualInterrupt (0x94). */
 #define HV_INTERRUPT_TYPE_FIXED 0u
 #define HV_INTERRUPT_TYPE_NMI 4u
+#define HV_INTERRUPT_TYPE_INIT 5u
+#define HV_INTERRUPT_TYPE_SIPI 6u
 
 struct hv_input_assert_virtual_interrupt {
 	uint64_t partition_id;
@@ -451,6 +512,28 @@ struct hv_output_dispatch_vp {
 } HV_PACKED;
 static_assert(sizeof(struct hv_output_dispatch_vp) == 8, "DispatchVp out");
 
+/*
+ * microhv: a child VP made other VPs of its partition runnable (an IPI,
+ * INIT or SIPI to a VP whose root thread is blocked). READY + this
+ * event; the VPs to wake are in the run state below. See docs/abi.md.
+ */
+#define HV_VP_DISPATCH_EVENT_MICROHV_WAKE 0x80000001u
+
+/*
+ * microhv's scheduling hints for the root, in the second half of a VP's
+ * intercept message page, written before DispatchVp returns.
+ */
+#define HV_MICROHV_RUN_STATE_OFFSET 2048
+#define HV_MICROHV_NO_DEADLINE (~0ull)
+struct hv_microhv_run_state {
+	/* Nanoseconds from the return until the VP's next timer expires
+	 * (HV_MICROHV_NO_DEADLINE: none armed). */
+	uint64_t timer_deadline_ns;
+	uint64_t wake_vps;		/* bit n: wake VP n's thread */
+	uint64_t reserved[6];
+} HV_PACKED;
+static_assert(sizeof(struct hv_microhv_run_state) == 64, "run state");
+
 /* Map/UnmapVpStatePage (0xe1/0xe2). */
 #define HV_VP_STATE_PAGE_REGISTERS 0u
 #define HV_VP_STATE_PAGE_INTERCEPT_MESSAGE 1u
@@ -478,12 +561,14 @@ enum hv_message_type {
 	HVMSG_NONE = 0,
 	HVMSG_UNMAPPED_GPA = 0x80000000u,
 	HVMSG_GPA_INTERCEPT = 0x80000001u,
+	HVMSG_TIMER_EXPIRED = 0x80000010u,
 	HVMSG_INVALID_VP_REGISTER_VALUE = 0x80000020u,
 	HVMSG_UNRECOVERABLE_EXCEPTION = 0x80000021u,
 	HVMSG_X64_IO_PORT_INTERCEPT = 0x80010000u,
 	HVMSG_X64_MSR_INTERCEPT = 0x80010001u,
 	HVMSG_X64_CPUID_INTERCEPT = 0x80010002u,
 	HVMSG_X64_EXCEPTION_INTERCEPT = 0x80010003u,
+	HVMSG_HYPERCALL_INTERCEPT = 0x80000050u,
 	HVMSG_X64_HALT = 0x80010007u,
 };
 
@@ -582,5 +667,66 @@ struct hv_x64_exception_intercept_message {
 } HV_PACKED;
 static_assert(sizeof(struct hv_x64_exception_intercept_message) == 56,
 	      "exception intercept");
+
+struct hv_x64_hypercall_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint64_t rax, rbx, rcx, rdx, r8, rsi, rdi;
+	struct hv_register_value xmm[6];
+	uint32_t flags;			/* bit 0 isolated */
+	uint32_t reserved;
+} HV_PACKED;
+static_assert(sizeof(struct hv_x64_hypercall_intercept_message) == 200,
+	      "hypercall intercept");
+
+struct hv_timer_message_payload {
+	uint32_t timer_index;
+	uint32_t reserved;
+	uint64_t expiration_time;	/* reference time, 100 ns */
+	uint64_t delivery_time;
+} HV_PACKED;
+static_assert(sizeof(struct hv_timer_message_payload) == 24, "timer message");
+
+/* ------------------------------------------------------------ SynIC calls */
+
+/* PostMessage (0x5c), from a child: to a connection. */
+struct hv_input_post_message {
+	uint32_t connection_id;
+	uint32_t reserved;
+	uint32_t message_type;
+	uint32_t payload_size;
+	uint64_t payload[HV_MESSAGE_PAYLOAD_BYTES / 8];
+} HV_PACKED;
+static_assert(sizeof(struct hv_input_post_message) == 256, "PostMessage");
+
+/* PostMessageDirect (0xc1), root to a child VP's SINT (Linux's layout). */
+struct hv_input_post_message_direct {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t vtl;
+	uint8_t padding[3];
+	uint32_t sint_index;
+	struct hv_message message;
+	uint32_t padding2;
+} HV_PACKED;
+static_assert(sizeof(struct hv_input_post_message_direct) == 280,
+	      "PostMessageDirect");
+
+/* SignalEventDirect (0xc0): set a SIEF flag of a child VP's SINT. */
+struct hv_input_signal_event_direct {
+	uint64_t target_partition;
+	uint32_t target_vp;
+	uint8_t target_vtl;
+	uint8_t target_sint;
+	uint16_t flag_number;
+} HV_PACKED;
+static_assert(sizeof(struct hv_input_signal_event_direct) == 16,
+	      "SignalEventDirect");
+
+struct hv_output_signal_event_direct {
+	uint8_t newly_signaled;
+	uint8_t reserved[7];
+} HV_PACKED;
+
+#define HV_SYNIC_EVENT_FLAGS_PER_SINT 2048	/* bits in a SIEF slot */
 
 #endif

@@ -79,4 +79,31 @@ struct mhv_property {
 #define MHV_ASSERT_INTERRUPT _IOW(MHV_IOCTL_MAGIC, 0x17, \
 				  struct hv_input_assert_virtual_interrupt)
 
+/* SynIC: a message into (vp, sint); -EAGAIN while its queue is full. */
+struct mhv_post_message {
+	uint32_t vp_index;
+	uint32_t sint;
+	uint32_t pad;
+	struct hv_message message;
+};
+
+/* SynIC: set event flag of (vp, sint) and interrupt it if newly set. */
+struct mhv_signal_event {
+	uint32_t vp_index;
+	uint16_t sint;
+	uint16_t flag;
+	uint32_t newly_signaled;	/* out */
+};
+
+/* InstallIntercept (HV_INTERCEPT_TYPE_*). */
+struct mhv_intercept {
+	uint32_t type;
+	uint32_t access;		/* HV_INTERCEPT_ACCESS_* */
+	uint64_t parameter;
+};
+
+#define MHV_POST_MESSAGE _IOW(MHV_IOCTL_MAGIC, 0x18, struct mhv_post_message)
+#define MHV_SIGNAL_EVENT _IOWR(MHV_IOCTL_MAGIC, 0x19, struct mhv_signal_event)
+#define MHV_INSTALL_INTERCEPT _IOW(MHV_IOCTL_MAGIC, 0x1a, struct mhv_intercept)
+
 #endif

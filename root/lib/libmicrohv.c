@@ -126,3 +126,36 @@ int mhv_assert_interrupt(struct mhv_vm *vm, uint32_t vp, uint32_t type,
 
 	return ret(ioctl(vm->fd, MHV_ASSERT_INTERRUPT, &a));
 }
+
+int mhv_post_message(struct mhv_vm *vm, uint32_t vp, uint32_t sint,
+		     const struct hv_message *msg)
+{
+	struct mhv_post_message m = { .vp_index = vp, .sint = sint,
+				      .message = *msg };
+
+	return ret(ioctl(vm->fd, MHV_POST_MESSAGE, &m));
+}
+
+int mhv_signal_event(struct mhv_vm *vm, uint32_t vp, uint32_t sint,
+		     uint32_t flag, bool *newly_signaled)
+{
+	struct mhv_signal_event e = { .vp_index = vp, .sint = (uint16_t)sint,
+				      .flag = (uint16_t)flag };
+	int r;
+
+	if (sint > 0xffff || flag > 0xffff)
+		return -EINVAL;
+	r = ret(ioctl(vm->fd, MHV_SIGNAL_EVENT, &e));
+	if (!r && newly_signaled)
+		*newly_signaled = e.newly_signaled;
+	return r;
+}
+
+int mhv_install_intercept(struct mhv_vm *vm, uint32_t type, uint32_t access,
+			  uint64_t parameter)
+{
+	struct mhv_intercept i = { .type = type, .access = access,
+				   .parameter = parameter };
+
+	return ret(ioctl(vm->fd, MHV_INSTALL_INTERCEPT, &i));
+}

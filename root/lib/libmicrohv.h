@@ -5,6 +5,7 @@
 #ifndef LIBMICROHV_H
 #define LIBMICROHV_H
 
+#include <stdbool.h>
 #include <microhv/uapi.h>
 
 struct mhv_vm {
@@ -38,5 +39,13 @@ int mhv_run(struct mhv_vm *vm, uint32_t vp, struct hv_message *msg);
 int mhv_property(struct mhv_vm *vm, uint32_t code, uint64_t *value);
 int mhv_assert_interrupt(struct mhv_vm *vm, uint32_t vp, uint32_t type,
 			 uint32_t vector);
+
+/* SynIC deliveries to a child VP (PostMessageDirect, SignalEventDirect). */
+int mhv_post_message(struct mhv_vm *vm, uint32_t vp, uint32_t sint,
+		     const struct hv_message *msg);
+int mhv_signal_event(struct mhv_vm *vm, uint32_t vp, uint32_t sint,
+		     uint32_t flag, bool *newly_signaled);
+int mhv_install_intercept(struct mhv_vm *vm, uint32_t type, uint32_t access,
+			  uint64_t parameter);
 
 #endif

@@ -14,6 +14,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -23,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 #include <microhv/uapi.h>
 
 #define MAX_VPS 64
@@ -44,6 +46,19 @@ struct mhv_region {
 	struct page **pages;
 };
 
+/*
+ * The root scheduler's side of one child VP: the thread that runs it
+ * sleeps here while the VP is halted (DispatchVp said BLOCKED), until
+ * the VP's next timer (hrtimer), a sibling VP's IPI (reported by the
+ * sibling's dispatch), one of our own deliveries, or a signal.
+ */
+struct mhv_vp_thread {
+	wait_queue_head_t wq;
+	bool kicked;
+	struct hrtimer timer;
+	struct task_struct *task;	/* while it runs the VP */
+};
+
 struct mhv_partition {
 	u64 id;
 	struct mutex lock;		/* VP set and regions */
@@ -52,6 +67,7 @@ struct mhv_partition {
 	atomic_t vp_running[MAX_VPS];
 	bool clear_intercept[MAX_VPS];
 	struct hv_message *msg[MAX_VPS];	/* intercept pages */
+	struct mhv_vp_thread vpt[MAX_VPS];
 };
 
 static u64 vmmcall(u64 control, u64 in, u64 out)
@@ -211,6 +227,9 @@ static void unpin_regions(struct mhv_partition *p)
 
 static void destroy_partition(struct mhv_partition *p)
 {
+	for (int i = 0; i < MAX_VPS; i++)
+		if (p->vp_exists[i])
+			hrtimer_cancel(&p->vpt[i].timer);
 	u16 s = HV_RESULT_STATUS(hv_fast(HVCALL_FINALIZE_PARTITION, p->id, 0));
 
 	if (s && s != HV_STATUS_INVALID_PARTITION_STATE)
@@ -344,6 +363,36 @@ static u16 map_state_call(void *arg)
 			 &a->state_pfn, sizeof(a->state_pfn));
 }
 
+static enum hrtimer_restart vp_timer_fired(struct hrtimer *t)
+{
+	struct mhv_vp_thread *vpt = container_of(t, struct mhv_vp_thread,
+						 timer);
+	struct task_struct *task = READ_ONCE(vpt->task);
+
+	WRITE_ONCE(vpt->kicked, true);
+	wake_up(&vpt->wq);
+	/* Running the VP on another CPU: an interrupt there ends the
+	 * dispatch, and the hypervisor fires the VP's timer on re-entry. */
+	if (task)
+		kick_process(task);
+	return HRTIMER_NORESTART;
+}
+
+static void kick_vp_thread(struct mhv_partition *p, u32 vp)
+{
+	struct mhv_vp_thread *vpt = &p->vpt[vp];
+
+	WRITE_ONCE(vpt->kicked, true);
+	wake_up(&vpt->wq);
+}
+
+static void init_vp_thread(struct mhv_vp_thread *vpt)
+{
+	init_waitqueue_head(&vpt->wq);
+	hrtimer_init(&vpt->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	vpt->timer.function = vp_timer_fired;
+}
+
 static long create_vp(struct mhv_partition *p, void __user *argp)
 {
 	struct vp_args a = { .id = p->id };
@@ -363,6 +412,7 @@ static long create_vp(struct mhv_partition *p, void __user *argp)
 		err = -EIO;
 	if (!err) {
 		p->msg[a.index] = page_address(pfn_to_page(a.state_pfn));
+		init_vp_thread(&p->vpt[a.index]);
 		p->vp_exists[a.index] = true;
 	}
 	mutex_unlock(&p->lock);
@@ -446,15 +496,45 @@ static void fill_dispatch(void *page, const void *arg)
 	*in = (struct hv_input_dispatch_vp){ a->id, a->vp, a->flags };
 }
 
+static const struct hv_microhv_run_state *run_state(struct mhv_partition *p,
+						   u32 vp)
+{
+	return (const void *)((const u8 *)p->msg[vp] +
+			      HV_MICROHV_RUN_STATE_OFFSET);
+}
+
+/* After each dispatch: wake the siblings it made runnable, and set the
+ * thread's timer to the VP's next timer. */
+static void after_dispatch(struct mhv_partition *p, u32 vp)
+{
+	const struct hv_microhv_run_state *rs = run_state(p, vp);
+	u64 wake = READ_ONCE(rs->wake_vps), ns = READ_ONCE(rs->timer_deadline_ns);
+
+	while (wake) {
+		u32 i = __ffs64(wake);
+
+		wake &= wake - 1;
+		if (i < MAX_VPS && READ_ONCE(p->vp_exists[i]))
+			kick_vp_thread(p, i);
+	}
+	if (ns == HV_MICROHV_NO_DEADLINE)
+		hrtimer_try_to_cancel(&p->vpt[vp].timer);
+	else
+		hrtimer_start(&p->vpt[vp].timer, ns_to_ktime(ns),
+			      HRTIMER_MODE_REL);
+}
+
 /*
  * The run loop: DispatchVp with interrupts on, so any interrupt for the
  * root (a signal's IPI among them) ends the dispatch and is taken here.
+ * A halted VP (BLOCKED) sleeps until it is kicked.
  */
 static long run_vp(struct mhv_partition *p, void __user *argp)
 {
 	struct mhv_run_vp __user *u = argp;
 	struct hv_output_dispatch_vp out;
 	struct dispatch_args a = { .id = p->id };
+	struct mhv_vp_thread *vpt;
 	u16 s;
 
 	if (get_user(a.vp, &u->vp_index))
@@ -463,6 +543,8 @@ static long run_vp(struct mhv_partition *p, void __user *argp)
 		return -EINVAL;
 	if (atomic_xchg(&p->vp_running[a.vp], 1))
 		return -EBUSY;
+	vpt = &p->vpt[a.vp];
+	WRITE_ONCE(vpt->task, current);
 	for (;;) {
 		if (signal_pending(current)) {
 			s = 0;
@@ -470,28 +552,92 @@ static long run_vp(struct mhv_partition *p, void __user *argp)
 		}
 		a.flags = p->clear_intercept[a.vp] ?
 				  HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND : 0;
+		WRITE_ONCE(vpt->kicked, false);
 		s = HV_RESULT_STATUS(hv_call(HVCALL_DISPATCH_VP, 0, 0,
 					     fill_dispatch, &a, &out,
 					     sizeof(out)));
 		if (s)
 			break;
 		p->clear_intercept[a.vp] = false;
+		after_dispatch(p, a.vp);
 		if (out.dispatch_event == HV_VP_DISPATCH_EVENT_INTERCEPT ||
-		    out.dispatch_state == HV_VP_DISPATCH_STATE_BLOCKED)
+		    out.dispatch_event == HV_VP_DISPATCH_EVENT_SUSPEND)
 			break;
+		if (out.dispatch_state == HV_VP_DISPATCH_STATE_BLOCKED)
+			wait_event_interruptible(vpt->wq, READ_ONCE(vpt->kicked));
 		cond_resched();
 	}
+	WRITE_ONCE(vpt->task, NULL);
 	atomic_set(&p->vp_running[a.vp], 0);
 	if (s)
 		return -EIO;
 	if (signal_pending(current))
 		return -EINTR;
-	if (out.dispatch_state == HV_VP_DISPATCH_STATE_BLOCKED)
+	if (out.dispatch_event == HV_VP_DISPATCH_EVENT_SUSPEND)
 		return -EAGAIN;	/* explicitly suspended */
 	p->clear_intercept[a.vp] = true;
 	if (copy_to_user(&u->message, p->msg[a.vp], sizeof(struct hv_message)))
 		return -EFAULT;
 	return 0;
+}
+
+/* SynIC deliveries to a child VP; its thread is woken if it sleeps. */
+static long post_message(struct mhv_partition *p, void __user *argp)
+{
+	struct hv_input_post_message_direct in = { .partition_id = p->id };
+	struct mhv_post_message req;
+	u16 s;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.vp_index >= MAX_VPS || req.pad)
+		return -EINVAL;
+	in.vp_index = req.vp_index;
+	in.sint_index = req.sint;
+	in.message = req.message;
+	s = hv_simple(HVCALL_POST_MESSAGE_DIRECT, &in, sizeof(in), NULL, 0);
+	if (!s)
+		kick_vp_thread(p, req.vp_index);
+	return !s ? 0 : s == HV_STATUS_INSUFFICIENT_BUFFERS ? -EAGAIN :
+		s == HV_STATUS_INVALID_SYNIC_STATE ? -ENXIO : -EINVAL;
+}
+
+static long signal_event(struct mhv_partition *p, void __user *argp)
+{
+	struct hv_input_signal_event_direct in = { .target_partition = p->id };
+	struct hv_output_signal_event_direct out = { 0 };
+	struct mhv_signal_event req;
+	u16 s;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.vp_index >= MAX_VPS || req.sint > 0xff)
+		return -EINVAL;
+	in.target_vp = req.vp_index;
+	in.target_sint = (u8)req.sint;
+	in.flag_number = req.flag;
+	s = hv_simple(HVCALL_SIGNAL_EVENT_DIRECT, &in, sizeof(in), &out,
+		      sizeof(out));
+	if (s)
+		return s == HV_STATUS_INVALID_SYNIC_STATE ? -ENXIO : -EINVAL;
+	if (out.newly_signaled)
+		kick_vp_thread(p, req.vp_index);
+	req.newly_signaled = out.newly_signaled;
+	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
+static long install_intercept(struct mhv_partition *p, void __user *argp)
+{
+	struct hv_input_install_intercept in = { .partition_id = p->id };
+	struct mhv_intercept req;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	in.access_type_mask = req.access;
+	in.intercept_type = req.type;
+	in.parameter = req.parameter;
+	return hv_simple(HVCALL_INSTALL_INTERCEPT, &in, sizeof(in), NULL, 0) ?
+		       -EINVAL : 0;
 }
 
 static long partition_ioctl(struct file *f, unsigned int cmd,
@@ -523,8 +669,18 @@ static long partition_ioctl(struct file *f, unsigned int cmd,
 		if (copy_from_user(&vi, argp, sizeof(vi)))
 			return -EFAULT;
 		vi.partition_id = p->id;
-		return hv_simple(HVCALL_ASSERT_VIRTUAL_INTERRUPT, &vi,
-				 sizeof(vi), NULL, 0) ? -EINVAL : 0;
+		if (hv_simple(HVCALL_ASSERT_VIRTUAL_INTERRUPT, &vi,
+			      sizeof(vi), NULL, 0))
+			return -EINVAL;
+		if (vi.dest_addr < MAX_VPS && READ_ONCE(p->vp_exists[vi.dest_addr]))
+			kick_vp_thread(p, (u32)vi.dest_addr);
+		return 0;
+	case MHV_POST_MESSAGE:
+		return post_message(p, argp);
+	case MHV_SIGNAL_EVENT:
+		return signal_event(p, argp);
+	case MHV_INSTALL_INTERCEPT:
+		return install_intercept(p, argp);
 	default:
 		return -ENOTTY;
 	}

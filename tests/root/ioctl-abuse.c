@@ -26,12 +26,12 @@ static void expect(const char *what, long r, int err)
 
 static void device_calls(int dev)
 {
-	struct mhv_create_partition cp = { .flags = HV_PARTITION_CREATION_LAPIC };
+	struct mhv_create_partition cp = { .flags = HV_PARTITION_CREATION_X2APIC };
 
 	expect("unknown ioctl", ioctl(dev, 0xdeadbeef, 0), ENOTTY);
 	expect("info to NULL", ioctl(dev, MHV_GET_INFO, NULL), EFAULT);
 	expect("create from NULL", ioctl(dev, MHV_CREATE_PARTITION, NULL), EFAULT);
-	expect("create with LAPIC", ioctl(dev, MHV_CREATE_PARTITION, &cp), EINVAL);
+	expect("create with x2APIC", ioctl(dev, MHV_CREATE_PARTITION, &cp), EINVAL);
 }
 
 static void memory_calls(int fd, void *page)

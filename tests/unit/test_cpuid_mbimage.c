@@ -12,7 +12,7 @@ TEST(cpuid_child_sees_hyperv)
 {
 	struct cpuid_result r = { 1, 2, 3, 4 };
 
-	child.privileges = cpuid_child_privileges();
+	child.privileges = cpuid_child_privileges(false);
 	cpuid_filter(&child, HV_CPUID_VENDOR, 0, &r);
 	CHECK_EQ(r.eax, HV_CPUID_MAX_LEAF);
 	CHECK_EQ(r.ebx, HV_VENDOR_MICROSOFT_EBX);
@@ -30,6 +30,33 @@ TEST(cpuid_child_sees_hyperv)
 	CHECK(r.ecx & BIT(31));			/* hypervisor present */
 	CHECK_EQ(r.ecx & (BIT(5) | BIT(26) | BIT(27) | BIT(28) | BIT(3)), 0);
 	CHECK_EQ(r.ebx >> 24, 3);		/* APIC id = VP index */
+}
+
+/* What hyperv-guest-abi.md 1.2 asks for a Linux child. */
+TEST(cpuid_lapic_child_gets_linux_enlightenments)
+{
+	struct cpuid_view lc = child;
+	struct cpuid_result r = { 0 };
+
+	lc.lapic = true;
+	lc.privileges = cpuid_child_privileges(true);
+	cpuid_filter(&lc, HV_CPUID_FEATURES, 0, &r);
+	CHECK_EQ(r.eax, 0x0a6e);
+	CHECK_EQ(r.ebx, 0x30);
+	CHECK_EQ(r.edx, 0x80500);
+	cpuid_filter(&lc, HV_CPUID_HINTS, 0, &r);
+	CHECK_EQ(r.eax, 0x200);
+	CHECK_EQ(r.ebx, 0xffffffffu);
+	r = (struct cpuid_result){ 0, 0, ~0u, 0 };
+	cpuid_filter(&lc, 1, 0, &r);
+	CHECK_EQ(r.ecx & (BIT(21) | BIT(24)), 0);	/* x2APIC, deadline */
+	r = (struct cpuid_result){ 0, ~0u, 0, 0 };
+	cpuid_filter(&lc, 7, 0, &r);
+	CHECK_EQ(r.ebx & BIT(1), 0);			/* TSC_ADJUST */
+	/* A child without a LAPIC gets none of it. */
+	cpuid_filter(&child, HV_CPUID_FEATURES, 0, &r);
+	CHECK_EQ(r.edx, 0);
+	CHECK_EQ(r.eax & BIT(2), 0);
 }
 
 TEST(cpuid_root_sees_microhv_without_svm)

@@ -107,3 +107,30 @@ TEST(vlapic_icr_and_software_disable)
 	CHECK_EQ(vlapic_pending(&a), -1);
 	vlapic_write(&a, 0xfff, 1, 0, &icr);		/* unknown: ignored */
 }
+
+/* Synthetic timers (hv/partition/stimer.c). */
+#include <hv/synic.h>
+
+TEST(stimer_one_shot_never_early)
+{
+	u64 on = HV_STIMER_ENABLE;
+
+	CHECK_EQ(stimer_deadline(0, 500, 100), 0);		/* disabled */
+	CHECK_EQ(stimer_deadline(on, 0, 100), 0);		/* count 0 */
+	CHECK_EQ(stimer_deadline(on, 500, 100), 500);	/* absolute */
+	CHECK_EQ(stimer_deadline(on, 50, 100), 100);	/* past: now */
+	CHECK_EQ(stimer_rearm(on, 500, 500, 600), 0);	/* one-shot */
+}
+
+TEST(stimer_periodic_drops_missed_periods)
+{
+	u64 per = HV_STIMER_ENABLE | HV_STIMER_PERIODIC;
+
+	CHECK_EQ(stimer_deadline(per, 30, 100), 130);
+	CHECK_EQ(stimer_rearm(per, 30, 130, 130), 160);
+	CHECK_EQ(stimer_rearm(per, 30, 130, 135), 160);
+	/* Late by three periods: the next one still lies on the grid. */
+	CHECK_EQ(stimer_rearm(per, 30, 130, 221), 250);
+	CHECK_EQ(stimer_rearm(per, 30, 130, 220), 250);
+	CHECK(stimer_rearm(per, 30, 130, 1000) > 1000);
+}

@@ -21,6 +21,7 @@ struct cpuid_view {
 	u32 max_vps;
 	u32 max_lps;
 	bool osxsave;		/* the partition's own CR4.OSXSAVE */
+	bool lapic;		/* a LAPIC partition: SynIC, timers, ... */
 };
 
 /*
@@ -32,6 +33,6 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 
 /* The privileges each kind of partition gets. */
 u64 cpuid_root_privileges(void);
-u64 cpuid_child_privileges(void);
+u64 cpuid_child_privileges(bool lapic);
 
 #endif

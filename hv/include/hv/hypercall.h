@@ -10,5 +10,11 @@
  */
 u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8);
 
+/*
+ * A child's PostMessage or SignalEvent, when the root installed the
+ * hypercall intercept: the root serves it (the VMBus server lives
+ * there), so the VMMCALL leaves as an intercept instead.
+ */
+bool hypercall_for_root(const struct vp *vp, u64 rcx);
 
 #endif

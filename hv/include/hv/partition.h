@@ -49,10 +49,18 @@ struct partition {
 	u64 guest_os_id;		/* [A] synthetic MSRs */
 	u64 hypercall_msr;		/* [A] */
 	u64 ref_time_tsc0;		/* [I] TSC at creation */
+	s64 ref_offset;			/* [I] reference time at TSC 0 */
+	u64 tsc_page_msr;		/* [A] HV_MSR_REFERENCE_TSC */
 	u64 synthetic_proc_features;	/* [L] early property */
 	u32 unimplemented_msr_action;	/* [L] */
 	u32 exception_intercepts;	/* [A] vectors sent to the root */
+	bool hypercall_intercept;	/* [A] PostMessage/SignalEvent to root */
 };
+
+static inline bool partition_has_lapic(const struct partition *p)
+{
+	return p->creation_flags & HV_PARTITION_CREATION_LAPIC;
+}
 
 extern struct partition *root_partition;
 extern struct frame_table frames;
@@ -100,6 +108,17 @@ static inline void partition_count_exit(struct partition *p,
  */
 bool gpa_to_hpa(struct partition *p, gpa_t gpa, u64 len, bool write,
 		hpa_t *out);
+
+/*
+ * Copies to or from p's memory at gpa (within one page), atomically
+ * with respect to changes of p's NPT. false if not (writable) memory.
+ */
+bool partition_copy(struct partition *p, u64 gpa, void *buf, u64 len,
+		    bool to_guest);
+/* Atomically ORs bits into the u64 at gpa (8-aligned); *old its value.
+ * The caller holds p->lock. */
+bool partition_atomic_or_locked(struct partition *p, u64 gpa, u64 bits,
+				u64 *old);
 
 /* Root partition set-up at boot (partition/root.c). */
 void root_partition_create(void);

@@ -20,7 +20,4 @@ bool root_apic_mmio(struct vp *vp, u64 gpa);
 /* x2APIC ICR and APIC_BASE writes from the root. */
 enum msr_result root_apic_msr_write(struct vp *vp, u32 msr, u64 val);
 
-/* Applies an INIT/SIPI delivered to vp (on vp's own CPU). */
-void root_vp_reset_to_sipi(struct vp *vp, u32 vector);
-
 #endif

@@ -64,6 +64,8 @@ struct hv_initial_vp_context;
 enum dispatch_result {
 	DISPATCH_INTERCEPT,	/* the VP needs the root: message posted */
 	DISPATCH_PREEMPTED,	/* the root has an interrupt to take */
+	DISPATCH_BLOCKED,	/* halted (LAPIC partitions): nothing to run */
+	DISPATCH_WAKE,		/* it made sibling VPs runnable */
 };
 
 /* x86 power-on state (child) or the root's own set-up (root). */

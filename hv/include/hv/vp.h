@@ -5,7 +5,9 @@
 #ifndef HV_VP_H
 #define HV_VP_H
 
+#include <hv/interrupts.h>
 #include <hv/partition.h>
+#include <hv/synic.h>
 
 /* Guest GPRs the hardware does not keep (RAX and RSP live in the VMCB). */
 struct vp_gprs {
@@ -42,6 +44,9 @@ struct vp {
 	s32 asid_cpu;			/* [R] */
 	u64 tlb_gen;			/* [R] partition tlb_gen last seen */
 	void *xsave;			/* [I] root VPs: XSAVE area */
+	/* LAPIC partitions only (partition_has_lapic). */
+	struct vp_irq irq;
+	struct vp_synic synic;
 };
 static_assert(sizeof(struct vp) <= 4096, "a VP fits in one page");
 
@@ -51,6 +56,9 @@ void vp_destroy(struct vp *vp);
 
 /* Makes the CPU running vp (if another) leave guest mode once. */
 void vp_kick(struct vp *vp);
+
+/* x86 INIT, then SIPI with vector: real mode at vector << 12. */
+void vp_reset_to_sipi(struct vp *vp, u32 vector);
 
 /*
  * Starts an intercept message for the root, in the VP's intercept page

@@ -45,9 +45,9 @@ static void create_starved_then_fed(void)
 	TK_CHECK_EQ(tk_status(tk_create_partition(FLAGS, &id)),
 		    HV_STATUS_INSUFFICIENT_MEMORY);
 	TK_CHECK_EQ(deposit_new(HV_PARTITION_ID_SELF, 1), 0);
-	TK_CHECK_EQ(tk_status(tk_create_partition(HV_PARTITION_CREATION_LAPIC,
+	TK_CHECK_EQ(tk_status(tk_create_partition(HV_PARTITION_CREATION_X2APIC,
 						  &id)),
-		    HV_STATUS_INVALID_PARAMETER);	/* no virtual LAPIC yet */
+		    HV_STATUS_INVALID_PARAMETER);	/* an xAPIC only */
 	TK_CHECK_EQ(tk_status(tk_create_partition(FLAGS, &id)), 0);
 	TK_CHECK(id > HV_ROOT_PARTITION_ID);
 	TK_CHECK_EQ(balance(HV_PARTITION_ID_SELF, &in_use), 0);
