@@ -1,0 +1,97 @@
+/*
+ * A SCSI direct-access target (one LUN) over a raw image file: what
+ * storvsp (the VMBus storage provider) hands each EXECUTE_SRB to. Pure
+ * code apart from pread/pwrite/fdatasync on the image; host unit-tested.
+ *
+ * Durability: the target reports a write-back cache (WCE=1). A write is
+ * done with pwrite before it completes; SYNCHRONIZE CACHE and writes
+ * with FUA call fdatasync before they complete, so no write the guest
+ * saw acknowledged after a flush can be lost.
+ */
+#ifndef ROOT_VSP_SCSI_H
+#define ROOT_VSP_SCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define SCSI_SENSE_MAX 20		/* what storvsc has room for */
+
+/* SAM status codes. */
+#define SCSI_STATUS_GOOD 0x00
+#define SCSI_STATUS_CHECK_CONDITION 0x02
+
+struct scsi_disk {
+	int fd;				/* the image, opened by scsi_disk_open */
+	uint64_t size;			/* bytes; a multiple of block_size */
+	uint32_t block_size;		/* 512 */
+	bool read_only;
+	char serial[21];		/* VPD 0x80, NUL-terminated */
+	uint8_t naa[8];			/* VPD 0x83 NAA designator */
+};
+
+/* The buffer a command reads into or writes from (guest memory). */
+struct scsi_data {
+	const struct iovec *iov;
+	int iovcnt;
+	size_t len;			/* total bytes the initiator offers */
+	bool to_device;			/* WRITE-like (data out) */
+};
+
+struct scsi_result {
+	uint8_t status;			/* SCSI_STATUS_* */
+	uint8_t sense_len;		/* bytes valid in sense (fixed format) */
+	uint8_t sense[SCSI_SENSE_MAX];
+	uint32_t transferred;		/* bytes actually moved */
+};
+
+/*
+ * Opens path as the disk (O_RDWR, or O_RDONLY if read_only). The size is
+ * the file's (or block device's) size rounded down to 512 bytes; an image
+ * smaller than one block is refused. serial/naa derive from id. Returns 0
+ * or -errno; *why (if why is not NULL) says what went wrong for the user.
+ * On failure d->fd is -1, so scsi_disk_close(d) is harmless.
+ */
+int scsi_disk_open(struct scsi_disk *d, const char *path, bool read_only,
+		   uint32_t id, const char **why);
+void scsi_disk_close(struct scsi_disk *d);
+
+/*
+ * Executes one CDB against the disk. Never fails as a call: every error
+ * (unsupported opcode, LBA out of range, short buffer, I/O error) is a
+ * CHECK CONDITION with fixed-format sense in r. r is fully overwritten;
+ * r->transferred is what was really moved, also on an error part-way.
+ *
+ * cdb must hold cdb_len readable bytes. data may be NULL (no buffer). Only
+ * min(data->len, sum of iov_len) bytes are ever touched. A non-empty
+ * buffer whose direction (to_device) disagrees with the command's is an
+ * INVALID FIELD IN CDB; commands without data ignore the buffer.
+ * Data-in answers are cut to the allocation length and the buffer;
+ * READ and WRITE need room for the whole transfer.
+ *
+ * Besides the commands in hyperv-guest-abi.md 7.4 this implements WRITE
+ * SAME(10/16) without UNMAP: storvsc lets sd use it for write-zeroes when
+ * the vendor is "Msft" and the protocol is 6.2. REPORT LUNS lists LUN 0:
+ * the disk does not know its LUN, so a target with the disk elsewhere
+ * should answer REPORT LUNS itself.
+ *
+ * Keeps no state between calls (sense is always returned with the
+ * failure), so threads may call it concurrently on one disk.
+ */
+void scsi_execute(struct scsi_disk *d, const uint8_t *cdb, uint8_t cdb_len,
+		  const struct scsi_data *data, struct scsi_result *r);
+
+/*
+ * A command for a LUN that does not exist on a target: INQUIRY answers
+ * peripheral qualifier 3 (0x7f; a VPD request gets an empty page with
+ * that byte), REPORT LUNS an empty list (or, with lun0_present, LUN 0),
+ * and both return true with r filled in (a malformed CDB is a CHECK
+ * CONDITION as for scsi_execute). Anything else returns false: the
+ * caller reports the transport status INVALID_LUN.
+ */
+bool scsi_execute_absent(const uint8_t *cdb, uint8_t cdb_len,
+			 const struct scsi_data *data, bool lun0_present,
+			 struct scsi_result *r);
+
+#endif
