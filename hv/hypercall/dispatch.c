@@ -187,7 +187,7 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 	return HV_STATUS_SUCCESS;
 }
 
-u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8)
+u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
 {
 	struct hc c = {
 		.caller = vp, .self = vp->part, .code = HV_HC_CODE(rcx),
@@ -205,6 +205,9 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8)
 		s = stage(d, &c, rdx, r8, &out_len);
 	if (s)
 		return HV_RESULT(s, 0);
+	*to_root = !c.self->is_root && hypercall_for_root(vp, rcx);
+	if (*to_root)	/* checked like any call, then served by the root */
+		return 0;
 	c.reps_done = c.rep_start;
 	s = call(&c);
 	/* Output is written even on a partial rep (the TLFS's reps done). */

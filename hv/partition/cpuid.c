@@ -9,6 +9,7 @@
 #define LEAF1_ECX_AVX BIT(28)
 #define LEAF1_ECX_HYPERVISOR BIT(31)
 #define LEAF1_ECX_X2APIC BIT(21)
+#define EDX_MCE_MCA (BIT(7) | BIT(14))	/* leaf 1 and 0x80000001 */
 #define LEAF1_ECX_TSC_DEADLINE BIT(24)
 #define LEAF7_EBX_TSC_ADJUST BIT(1)
 #define LEAF7_EBX_AVX2 BIT(5)
@@ -107,6 +108,8 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 			/* Initial APIC id = VP index; an xAPIC only. */
 			r->ebx = (r->ebx & 0x00ffffffu) | (v->vp_index << 24);
 			r->ecx &= ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE);
+			/* Machine checks are the host's business. */
+			r->edx &= ~(u32)EDX_MCE_MCA;
 		}
 		break;
 	case 7:
@@ -120,6 +123,8 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 		break;
 	case 0x80000001u:
 		r->ecx &= ~EXT1_ECX_SVM;
+		if (!v->root)
+			r->edx &= ~(u32)EDX_MCE_MCA;
 		break;
 	case 0x8000000au:
 		*r = (struct cpuid_result){ 0, 0, 0, 0 };

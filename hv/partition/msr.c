@@ -199,6 +199,11 @@ enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val)
 	case MSR_EFER: return reg_read(vp, HV_REG_EFER, val);
 	case MSR_PAT: return reg_read(vp, HV_REG_PAT, val);
 	case MSR_TSC: return reg_read(vp, HV_REG_TSC, val);
+	case MSR_TSC_AUX:
+		if (vp->part->is_root)
+			break;
+		*val = vp->tsc_aux;
+		return MSR_DONE;
 	case MSR_VM_CR:
 	case MSR_VM_HSAVE_PA:
 		return MSR_GP;	/* SVM is not there for partitions */
@@ -227,6 +232,15 @@ enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
 		return valid_pat(val) ? reg_write(vp, HV_REG_PAT, val) : MSR_GP;
 	case MSR_TSC:
 		return reg_write(vp, HV_REG_TSC, val);
+	case MSR_TSC_AUX:
+		if (vp->part->is_root)
+			break;
+		if ((val >> 32) || !cpu_has_tsc_aux())
+			return MSR_GP;
+		/* Live now: the child's value is loaded while it runs. */
+		vp->tsc_aux = val;
+		wrmsr(MSR_TSC_AUX, val);
+		return MSR_DONE;
 	case MSR_VM_CR:
 	case MSR_VM_HSAVE_PA:
 		return MSR_GP;

@@ -226,17 +226,20 @@ static enum msr_result emulate_msr(struct vp *vp)
 static enum exit_action do_hypercall(struct vp *vp)
 {
 	struct vmcb *v = vp_vmcb(vp);
+	bool to_root;
+	u64 rax;
 
 	if (v->save.cpl || !(v->save.efer & EFER_LMA) ||
 	    !(v->save.cs.attrib & BIT(9))) {
 		svm_inject_exception(vp, 6, false, 0);
 		return EXIT_CONTINUE;
 	}
-	if (!vp->part->is_root && hypercall_for_root(vp, vp->gprs.rcx)) {
+	rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8, &to_root);
+	if (to_root) {
 		svm_post_hypercall_intercept(vp);
 		return EXIT_INTERCEPT;
 	}
-	v->save.rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8);
+	v->save.rax = rax;
 	advance_rip(v, 3);
 	return EXIT_CONTINUE;
 }
@@ -384,7 +387,11 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp)
 	bool lapic = partition_has_lapic(vp->part);
 	enum exit_action a = EXIT_PREEMPTED;
 	u64 xcr0 = fpu_to_child(root, vp);
+	/* RDTSCP and RDPID read the real MSR: the child's, while it runs. */
+	u64 root_tsc_aux = cpu_has_tsc_aux() ? rdmsr(MSR_TSC_AUX) : 0;
 
+	if (cpu_has_tsc_aux())
+		wrmsr(MSR_TSC_AUX, vp->tsc_aux);
 	while (READ_ONCE(vp->part->state) == PARTITION_INITIALIZED) {
 		if (lapic && irq_before_entry(vp, interruptible(vp)) ==
 				     IRQ_BLOCKED) {
@@ -399,6 +406,8 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp)
 			break;
 		a = EXIT_PREEMPTED;
 	}
+	if (cpu_has_tsc_aux())
+		wrmsr(MSR_TSC_AUX, root_tsc_aux);
 	fpu_to_root(root, vp, xcr0);
 	return dispatch_results[a];
 }

@@ -10,9 +10,24 @@
  *       4 CRASH; 10 stopped at an unmapped GPA, 11 halted, 12 triple
  *       fault, 13 invalid state, 14 another intercept; 20+ hvctl failed.
  *
- * Intercepts follow the generic policy the test kernels know (tkproto.h):
- * console and result ports, IN reads all ones, other OUTs are ignored,
- * MSRs the hypervisor does not own get #GP.
+ *   hvctl start NAME --kernel BZIMAGE [--initrd F] [--cmdline S]
+ *               [--mem MiB] [--vps N] [--disk IMAGE]...
+ *       starts a Linux VM: its own worker process (microhv-worker),
+ *       logging to /run/microhv/NAME.log
+ *   hvctl run NAME ...      start, attach the console, wait for the end
+ *   hvctl console NAME      attach the console (Ctrl-] detaches; the VM
+ *                           keeps running)
+ *   hvctl stop NAME [--force] [--timeout S]
+ *       asks the guest to shut down and waits (--force: turn it off)
+ *   hvctl wait NAME         until the VM ends; exit status says why
+ *   hvctl list              the VMs running
+ *
+ * VM exit statuses (hvctl run/wait/stop): 0 powered off, 1 reset, 2 the
+ * guest crashed, 3 triple fault, 4 turned off, 5 worker failure.
+ *
+ * run-tk intercepts follow the generic policy the test kernels know
+ * (tkproto.h): console and result ports, IN reads all ones, other OUTs
+ * are ignored, MSRs the hypervisor does not own get #GP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +40,7 @@
 #include <microhv/tkproto.h>
 #include <hv/mbimage.h>
 #include "../lib/libmicrohv.h"
+#include "vmctl.h"
 
 enum { EXIT_UNMAPPED = 10, EXIT_HALT, EXIT_TRIPLE, EXIT_INVALID, EXIT_OTHER,
        EXIT_HVCTL = 20 };
@@ -288,6 +304,14 @@ int main(int argc, char **argv)
 		return cmd_info();
 	if (argc >= 3 && !strcmp(argv[1], "run-tk"))
 		return cmd_run_tk(argc - 2, argv + 2);
-	fprintf(stderr, "usage: hvctl info | hvctl run-tk [options] KERNEL.elf\n");
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return vmctl_list();
+	if (argc >= 3)
+		for (const struct vm_command *c = vm_commands; c->name; c++)
+			if (!strcmp(argv[1], c->name))
+				return c->fn(argv[2], argc - 3, argv + 3);
+	fprintf(stderr, "usage: hvctl info | list | run-tk [options] KERNEL.elf"
+		" | start|run NAME [options] | console|wait NAME |"
+		" stop NAME [--force]\n");
 	return EXIT_HVCTL;
 }

@@ -6,6 +6,7 @@
  */
 #include <hv/log.h>
 #include <x86/cpu.h>
+#include <x86/msr.h>
 #include <x86/tsc.h>
 #include <hv/spinlock.h>
 
@@ -75,4 +76,13 @@ void udelay(u64 us)
 
 	while (rdtsc() < end)
 		cpu_relax();
+}
+
+bool cpu_has_tsc_aux(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = !!(cpuid(0x80000001u, 0).edx & BIT(27));
+	return have;
 }

@@ -6,9 +6,10 @@
 
 /*
  * Executes the hypercall in rcx (control), rdx, r8 (input and output
- * GPAs, or fast input) for vp. Returns the result value for RAX.
+ * GPAs, or fast input) for vp. Returns the result value for RAX, or
+ * sets *to_root when the (valid) call is the root's to serve.
  */
-u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8);
+u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root);
 
 /*
  * A child's PostMessage or SignalEvent, when the root installed the

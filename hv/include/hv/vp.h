@@ -44,6 +44,7 @@ struct vp {
 	s32 asid_cpu;			/* [R] */
 	u64 tlb_gen;			/* [R] partition tlb_gen last seen */
 	void *xsave;			/* [I] root VPs: XSAVE area */
+	u64 tsc_aux;			/* [R] child: RDTSCP/RDPID's value */
 	/* LAPIC partitions only (partition_has_lapic). */
 	struct vp_irq irq;
 	struct vp_synic synic;

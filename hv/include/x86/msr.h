@@ -18,6 +18,7 @@
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
 
 /* AMD SVM */
 #define MSR_VM_CR 0xc0010114
@@ -29,5 +30,8 @@
 #define MSR_FEATURE_CONTROL 0x0000003a
 #define FEATURE_CONTROL_LOCK (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
+
+/* RDTSCP's TSC_AUX exists (CPUID 0x80000001 EDX bit 27). */
+bool cpu_has_tsc_aux(void);
 
 #endif
