@@ -50,6 +50,9 @@ TEST(cpuid_lapic_child_gets_linux_enlightenments)
 	r = (struct cpuid_result){ 0, 0, ~0u, 0 };
 	cpuid_filter(&lc, 1, 0, &r);
 	CHECK_EQ(r.ecx & (BIT(21) | BIT(24)), 0);	/* x2APIC, deadline */
+	r = (struct cpuid_result){ 0, 0, 0, ~0u };
+	cpuid_filter(&lc, 1, 0, &r);
+	CHECK_EQ(r.edx & (BIT(7) | BIT(14)), 0);	/* no MCE/MCA */
 	r = (struct cpuid_result){ 0, ~0u, 0, 0 };
 	cpuid_filter(&lc, 7, 0, &r);
 	CHECK_EQ(r.ebx & BIT(1), 0);			/* TSC_ADJUST */
