@@ -2,7 +2,9 @@
 #
 #   make            build/microhv.elf (Multiboot 1 and 2)
 #   make iso        build/microhv.iso (GRUB, Multiboot 2)
-#   make run        boot it in QEMU TCG, console on this terminal
+#   make demo       hypervisor, root Linux and a Linux child in QEMU TCG,
+#                   the child's console on this terminal
+#   make run        hypervisor and root Linux, the root's shell here
 #   make test       unit tests + QEMU end-to-end tests; last line: N passed, N failed
 #   make unit       host unit tests only
 
@@ -59,8 +61,7 @@ TK_LIB_OBJ := $(patsubst %,$(BUILD)/tk/obj/%.o,$(basename $(TK_LIB_SRC)))
 TK_ELFS := $(patsubst %,$(BUILD)/tk/%.elf,$(TK_NAMES))
 TK_CFLAGS := $(HV_CFLAGS) -Itests/kernels/lib
 
-.PHONY: all iso run test unit clean kernels fuzz bench
-.SECONDARY:
+.PHONY: all iso run demo test unit clean kernels fuzz bench
 all: $(BUILD)/microhv.elf $(TK_ELFS)
 kernels: $(TK_ELFS)
 
@@ -124,6 +125,10 @@ ROOT ?= linux
 run: $(BUILD)/microhv.elf $(TK_ELFS)
 	@if [ "$(ROOT)" = linux ]; then scripts/mkroot.sh $(BUILD); fi
 	ROOT=$(ROOT) scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
+
+demo: $(BUILD)/microhv.elf $(TK_ELFS)
+	scripts/mkroot.sh $(BUILD)
+	RUN=demo MEM=$${MEM:-2G} scripts/run.sh $(BUILD)/microhv.elf $(ARGS)
 
 test: $(BUILD)/microhv.elf $(TK_ELFS) $(BUILD)/unit/unit-tests \
 	$(BUILD)/unit/root-unit-tests

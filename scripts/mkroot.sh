@@ -21,7 +21,7 @@ ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -Iinclude -Ihv/include \
 ${CC:-gcc} -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -Iinclude -Ihv/include -Iroot \
 	-o "$out/microhv-worker" root/worker/*.c root/worker/platform/*.c \
-	root/vmbus/*.c root/vsp/*.c root/lib/libmicrohv.c hv/boot/linux.c
+	root/vmbus/*.c root/vsp/*.c root/lib/libmicrohv.c hv/boot/linux.c hv/boot/mbimage.c
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$out/debug-exit" tests/root/debug-exit.c
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$out/rootbench" tests/root/rootbench.c
 ${CC:-gcc} -static -O2 -Wall -Werror -Iinclude -o "$out/ioctl-abuse" \

@@ -3,7 +3,9 @@
 # Usage: scripts/run.sh IMAGE [hypervisor options...]
 # Environment: SMP (default 2), MEM (default 2G), QEMU, EXTRA (more QEMU
 # args), ROOT: "linux" (default: Debian's kernel and our initramfs from
-# build/root, a shell), a test kernel name from build/tk/, or "none".
+# build/root), a test kernel name from build/tk/, or "none"; with Linux,
+# RUN picks what root Linux does: "shell" (default) or "demo" (a Linux
+# child on the console first).
 # Quit QEMU with Ctrl-A X.
 set -eu
 image=$1
@@ -16,7 +18,7 @@ none)
 linux)
 	# The root's own disk and NIC (user networking, no host access).
 	[ -e "$build/root/disk.img" ] || truncate -s 64M "$build/root/disk.img"
-	set -- -initrd "$build/root/bzImage console=ttyS0 quiet,$build/root/initramfs.cpio" \
+	set -- -initrd "$build/root/bzImage console=ttyS0 quiet microhv.run=${RUN:-shell},$build/root/initramfs.cpio" \
 		-append "$*" \
 		-drive "file=$build/root/disk.img,if=virtio,format=raw" \
 		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0 ;;

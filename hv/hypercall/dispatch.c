@@ -198,6 +198,7 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
 	enum hv_status s;
 	u64 out_len = 0;
 
+	*to_root = false;
 	if (!d)
 		return HV_RESULT(HV_STATUS_INVALID_HYPERCALL_CODE, 0);
 	s = check_control(d, rcx, &c);

@@ -11,6 +11,7 @@
 #include <hv/log.h>
 #include <hv/msr.h>
 #include <hv/percpu.h>
+#include <hv/vmm.h>
 #include <hv/rootapic.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
@@ -248,10 +249,36 @@ static __noreturn void root_fatal(struct vp *vp, const char *what)
 {
 	struct vmcb *v = vp_vmcb(vp);
 
+	for (u32 i = 0; i < nr_cpus; i++)
+		pr_err("cpu%u: hsave 0x%llx host vmcb 0x%llx root VP vmcb 0x%llx",
+		       i, hpa_u64(cpus[i].svm_hsave), hpa_u64(cpus[i].host_vmcb),
+		       hpa_u64(cpus[i].root_vp->vmcb_pa));
+	pr_err("root VP %u: cr3 0x%llx (the hypervisor's is 0x%llx)",
+	       vp->index, v->save.cr3, vmm_cr3());
+
 	hv_fatal(HV_EXIT_PANIC, "root VP %u: %s (exit 0x%llx info 0x%llx/"
 		 "0x%llx) at rip 0x%llx", vp->index, what,
 		 v->control.exit_code, v->control.exit_info1,
 		 v->control.exit_info2, v->save.rip);
+}
+
+/* Said once per page (a root retrying would flood the console). */
+static void root_refused(struct vp *vp, u64 gpa_)
+{
+	static u64 last_gpa = ~0ull, repeats;
+	struct vmcb *v = vp_vmcb(vp);
+
+	if (gpa_ >> PAGE_SHIFT == last_gpa >> PAGE_SHIFT) {
+		if (++repeats % 10000 == 0)
+			pr_info("root: GPA 0x%llx refused %llu more times",
+				gpa_, repeats);
+		return;
+	}
+	last_gpa = gpa_;
+	repeats = 0;
+	pr_info("root: access to GPA 0x%llx refused (#GP) at rip 0x%llx; "
+		"page owner %u", gpa_, v->save.rip,
+		frame_owner(&frames, gpa_ >> PAGE_SHIFT));
 }
 
 static void handle_root_exit(struct vp *vp)
@@ -277,8 +304,7 @@ static void handle_root_exit(struct vp *vp)
 		if (root_apic_mmio(vp, v->control.exit_info2))
 			break;
 		/* Hypervisor memory or a deposited page: refused. */
-		pr_info("root: access to GPA 0x%llx refused (#GP)",
-			v->control.exit_info2);
+		root_refused(vp, v->control.exit_info2);
 		svm_inject_exception(vp, 13, true, 0);
 		break;
 	case SVM_EXIT_NMI:
@@ -303,6 +329,8 @@ void virt_run_root(struct vp *vp)
 
 	while (!__atomic_load_n(&vp->init_pending, __ATOMIC_ACQUIRE)) {
 		enter(cpu, vp, false);
+		if (vp_vmcb(vp)->save.cr3 == vmm_cr3())	/* debugging aid */
+			root_fatal(vp, "the root VP holds the hypervisor's state");
 		handle_root_exit(vp);
 	}
 }

@@ -119,6 +119,94 @@ if wanted sigkill; then
 	result sigkill $? "(partitions/deposited/driver/hv-free before: $before; while running: $running partitions; after: $after)"
 fi
 
+# ---------------------------------------------------------- Linux children
+# Each child's console goes to /tmp/NAME.out and, tagged "[NAME] ", to
+# the root's console (so make test keeps it under build/tests/).
+
+child_start() {	# NAME TEST MEM [EXTRA-CMDLINE]: runs in the background
+	cp /child/disk.img /tmp/$1.img
+	(hvctl run "$1" --kernel /child/bzImage --initrd /child/initramfs.cpio \
+		--mem "$3" --vps 2 --disk /tmp/$1.img \
+		--cmdline "console=ttyS0 panic=-1 microhv.name=$1 microhv.test=$2 $4" \
+		< /dev/null 2>&1; echo "hvctl-exit $?") |
+		tee /tmp/$1.out | awk -v tag="[$1] " '{ print tag $0; fflush() }' &
+}
+
+wait_for() {	# FILE PATTERN SECONDS
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		[ $i -ge $(($3 * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+child_exit() {	# NAME SECONDS -> the hvctl exit status (99: none)
+	wait_for /tmp/$1.out "^hvctl-exit " "$2" || { echo 99; return; }
+	sed -n 's/^hvctl-exit //p' /tmp/$1.out
+}
+
+in_order() {	# FILE PATTERN...: every pattern, in this order
+	f=$1
+	shift
+	awk -v n=$# 'BEGIN { for (i = 1; i < ARGC; i++) p[i] = ARGV[i]; ARGC = 1 }
+		{ if (k < n && $0 ~ p[k + 1]) k++ } END { exit k != n }' "$@" < "$f"
+}
+
+if wanted linux-children; then
+	# The kernel log of a child, in the order Linux prints it.
+	child_start boot dmesg 512
+	st=$(child_exit boot 300)
+	in_order /tmp/boot.out "Hypervisor detected: Microsoft Hyper-V" \
+		"clocksource: Switched to clocksource hyperv_clocksource_tsc_page" \
+		"hv_vmbus: Vmbus version:" "scsi host0: storvsc_host_t" \
+		"sda.*Attached SCSI disk"
+	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff)"
+
+	# A writer that must be stopped gracefully, and next to it a child
+	# that panics and one that triple-faults: each ends alone.
+	child_start keeper write 384
+	wait_for /tmp/keeper.out "waiting for hvctl stop" 300
+	result linux-child-started $? "(the writer wrote its file)"
+	child_start crasher panic 256
+	child_start faulter triplefault 256 reboot=t
+	st1=$(child_exit crasher 300)
+	st2=$(child_exit faulter 300)
+	hvctl list > /tmp/list
+	grep -q "^running keeper " /tmp/list
+	alive=$?
+	result linux-child-panic-alone $((st1 != 2 || alive)) "(panicking child: hvctl exit $st1, 2 is a crash; the writer $( [ $alive = 0 ] && echo still runs || echo is gone))"
+	result linux-child-triple-fault-alone $((st2 != 3 || alive)) "(hvctl exit $st2, 3 is a triple fault)"
+
+	# A graceful stop: the file the child wrote is in its image.
+	hvctl stop keeper > /tmp/stop.out 2>&1
+	st=$?
+	st3=$(child_exit keeper 60)
+	mkdir -p /mnt/keeper
+	mount -o loop,ro /tmp/keeper.img /mnt/keeper 2>/dev/null
+	written=$(sed -n 's/.*wrote //p' /tmp/keeper.out | tr -d '\r')
+	found=$(cat /mnt/keeper/data.txt 2>/dev/null)
+	umount /mnt/keeper 2>/dev/null
+	[ $st = 0 ] && [ "$st3" = 0 ] && [ -n "$found" ] && [ "$found" = "$written" ]
+	result linux-child-write-survives $? "(hvctl stop $st, run $st3; wrote '$written', image has '$found')"
+fi
+
+if wanted vmbus-abuse; then
+	# A test kernel that speaks raw, malformed VMBus to a worker: each bad
+	# message is refused and logged once, the worker answers to the end.
+	cp /child/disk.img /tmp/abuse.img
+	hvctl run abuse --test-kernel --kernel /tk/vmbus_abuse.elf --mem 64 \
+		--vps 1 --disk /tmp/abuse.img < /dev/null > /tmp/abuse.out 2>&1
+	st=$?
+	sed 's/^/    /' /tmp/abuse.out
+	sed 's/^/    worker: /' /run/microhv/abuse.log
+	# Every complaint once: no line repeats.
+	dups=$(grep "vmbus" /run/microhv/abuse.log | sort | uniq -d | wc -l)
+	kinds=$(grep -c "vmbus" /run/microhv/abuse.log)
+	[ $st = 0 ] && [ "$dups" = 0 ] && [ "$kinds" -gt 0 ]
+	result vmbus-abuse $? "(hvctl exit $st; $kinds refusals logged, $dups repeated)"
+fi
+
 echo "root-tests: done"
 if [ $failed = 0 ]; then
 	debug-exit 0x10	# SUCCESS, as the test kernels report it

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <hv/linuxboot.h>
+#include <hv/mbimage.h>
+#include <microhv/tkproto.h>
 #include "platform/acpi.h"
 #include "worker.h"
 
@@ -173,5 +175,57 @@ int boot_linux(struct vm *vm)
 	r = load(vm, &k, &initrd);
 	unmap_file(&initrd);
 	unmap_file(&k);
+	return r;
+}
+
+/*
+ * A test kernel (tests/kernels, Multiboot) instead of Linux: the same
+ * entry its other parents give it (tkproto.h), in a LAPIC partition,
+ * so tests can speak SynIC and VMBus to this worker directly.
+ */
+static int load_tk(struct vm *vm, const struct file_map *f)
+{
+	struct tk_child_info info = { TK_CHILD_MAGIC, 0, TK_ARG_GENERIC };
+	struct hv_x64_segment_register cs = { 0, 0xffffffffu, 0x08, 0xc09b };
+	struct hv_x64_segment_register ds = { 0, 0xffffffffu, 0x10, 0xc093 };
+	struct mbimage_plan plan;
+	const char *err = mbimage_parse(f->data, f->size, &plan);
+	int r;
+
+	if (err) {
+		worker_log(vm, "%s: %s", vm->cfg.kernel, err);
+		return -ENOEXEC;
+	}
+	for (uint32_t i = 0; i < plan.nseg; i++) {
+		const struct mbimage_segment *sg = &plan.seg[i];
+
+		if (sg->paddr + sg->memsz > vm->mem.size)
+			return -ENOMEM;
+		memcpy(vm->mem.base + sg->paddr, f->data + sg->file_off,
+		       sg->filesz);
+	}
+	memcpy(vm->mem.base + TK_CHILD_INFO_GPA, &info, sizeof(info));
+	r = mhv_set_segment(&vm->part, 0, HV_REG_CS, &cs);
+	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_DS, &ds);
+	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_ES, &ds);
+	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_SS, &ds);
+	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_CR0, TK_CHILD_ENTRY_MODE_CR0);
+	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RFLAGS, 2);
+	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RAX, TK_CHILD_MAGIC);
+	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RBX, TK_CHILD_INFO_GPA);
+	return r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RIP, plan.entry);
+}
+
+int boot_test_kernel(struct vm *vm)
+{
+	struct file_map f = { 0 };
+	int r = map_file(vm->cfg.kernel, &f);
+
+	if (r) {
+		worker_log(vm, "%s: %s", vm->cfg.kernel, strerror(-r));
+		return r;
+	}
+	r = load_tk(vm, &f);
+	unmap_file(&f);
 	return r;
 }

@@ -1,7 +1,7 @@
 /*
  * A VP thread: runs its VP and serves what comes back. Port I/O goes
- * to the platform devices (COM1, the ACPI sleep and reset registers;
- * other ports read all ones), MSRs the hypervisor does not own are
+ * to the platform devices (COM1, the CMOS clock, the ACPI sleep and
+ * reset registers; other ports read all ones), MSRs the hypervisor does not own are
  * emulated from a short table, PostMessage/SignalEvent go to the VMBus
  * server. What cannot be served ends the VM with a reason, never the
  * worker.
@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include <microhv/tkproto.h>
 #include "platform/uart.h"
 #include "worker.h"
 
@@ -51,10 +53,24 @@ static uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
 			v |= (uint32_t)uart_read(&vm->com1,
 						 (uint16_t)(port - UART_COM1_BASE + i))
 			     << (8 * i);
+	} else if (rtc_owns_port(port)) {
+		pthread_mutex_lock(&vm->rtc_lock);
+		v = rtc_read(&vm->rtc, port, time(NULL));
+		pthread_mutex_unlock(&vm->rtc_lock);
 	} else if (pm_io_read(&vm->pm, port, size, &v)) {
 		/* a sleep register: reads 0 */
 	}
 	return v;
+}
+
+static void tk_result(struct vm *vm, uint32_t v)
+{
+	static const char *const names[] = { "SUCCESS", "SKIP", "ERROR",
+					     "FAILURE", "CRASH" };
+	uint32_t r = (v & 0xff) - TK_EXIT_BASE;
+
+	vm_end(vm, r == 0 ? VM_POWERED_OFF : VM_FAILED, "test kernel result %s",
+	       r < 5 ? names[r] : "unknown");
 }
 
 static void port_write(struct vm *vm, uint16_t port, unsigned size,
@@ -67,6 +83,16 @@ static void port_write(struct vm *vm, uint16_t port, unsigned size,
 			uart_write(&vm->com1,
 				   (uint16_t)(port - UART_COM1_BASE + i),
 				   (uint8_t)(v >> (8 * i)));
+		return;
+	}
+	if (rtc_owns_port(port)) {
+		pthread_mutex_lock(&vm->rtc_lock);
+		rtc_write(&vm->rtc, port, (uint8_t)v);
+		pthread_mutex_unlock(&vm->rtc_lock);
+		return;
+	}
+	if (port == TK_RESULT_PORT && vm->cfg.test_kernel) {
+		tk_result(vm, v);
 		return;
 	}
 	a = pm_io_write(&vm->pm, port, size, v);

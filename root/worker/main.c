@@ -1,6 +1,10 @@
 /*
  * microhv-worker NAME --kernel BZIMAGE [--initrd FILE] [--cmdline STR]
  *                [--mem MIB] [--vps N] [--disk IMAGE]... [--console-stdout]
+ *                [--test-kernel]
+ *
+ * --test-kernel: KERNEL is a test kernel from tests/kernels (Multiboot)
+ * run with the generic-parent protocol; its result ends the VM.
  *
  * Runs one child VM until it ends; the exit status says why (enum
  * vm_end). hvctl starts it and talks to it over its control socket.
@@ -21,7 +25,8 @@ static int usage(const char *why)
 {
 	fprintf(stderr, "microhv-worker: %s\nusage: microhv-worker NAME "
 		"--kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--mem MIB] "
-		"[--vps N] [--disk IMAGE]... [--console-stdout]\n", why);
+		"[--vps N] [--disk IMAGE]... [--console-stdout] [--test-kernel]\n",
+		why);
 	return VM_FAILED;
 }
 
@@ -66,6 +71,10 @@ static const char *parse(int argc, char **argv, struct worker_config *c)
 
 		if (!strcmp(a, "--console-stdout")) {
 			c->console_stdout = true;
+			continue;
+		}
+		if (!strcmp(a, "--test-kernel")) {
+			c->test_kernel = true;
 			continue;
 		}
 		if (!val)
@@ -136,13 +145,15 @@ int main(int argc, char **argv)
 				    PM_DEFAULT_RESET_PORT,
 				    PM_DEFAULT_RESET_VALUE };
 	uart_init(&vm.com1, console_output, &vm);
+	rtc_init(&vm.rtc);
+	pthread_mutex_init(&vm.rtc_lock, NULL);
 	r = vm_create(&vm);
 	if (r) {
 		worker_log(&vm, "cannot create the VM: %s", strerror(-r));
 		vm_destroy(&vm);
 		return VM_FAILED;
 	}
-	r = boot_linux(&vm);
+	r = vm.cfg.test_kernel ? boot_test_kernel(&vm) : boot_linux(&vm);
 	r = r ? r : devices_create(&vm);
 	r = r ? r : control_run(&vm);
 	if (r) {

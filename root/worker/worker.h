@@ -19,6 +19,7 @@
 #include "../lib/libmicrohv.h"
 #include "../vmbus/vmbus.h"
 #include "platform/pm.h"
+#include "platform/rtc.h"
 #include "platform/uart.h"
 
 #define WORKER_MAX_VPS 64
@@ -33,6 +34,7 @@ struct worker_config {
 	uint64_t mem_mib;
 	uint32_t vps;
 	bool console_stdout;	/* echo the console on stdout too */
+	bool test_kernel;	/* kernel is a tests/kernels image */
 };
 
 /* Why a VM ended: the worker's exit status (hvctl wait reports it). */
@@ -66,6 +68,8 @@ struct vm {
 	struct guest_memory mem;
 	struct vp_thread vps[WORKER_MAX_VPS];
 	struct uart com1;
+	struct rtc rtc;
+	pthread_mutex_t rtc_lock;
 	struct pm_config pm;
 	struct vmbus_server *vmbus;
 	struct ic *shutdown_ic, *heartbeat_ic;
@@ -88,6 +92,8 @@ void vm_destroy(struct vm *vm);
 
 /* boot.c: the kernel, initrd, command line, ACPI tables, boot VP. */
 int boot_linux(struct vm *vm);
+/* Or a test kernel; its result port ends the VM. */
+int boot_test_kernel(struct vm *vm);
 
 /* exits.c: one VP's intercepts. */
 void *vp_thread_main(void *arg);

@@ -117,7 +117,10 @@ CASES += [tk("fuzz", expect=[r"fuzz: 100000 random hypercalls from the root", r"
 
 GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
           "child-two-at-once": "smp", "ioctls": "ioctls",
-          "devices": "devices"}
+          "devices": "devices", "vmbus-abuse": "vmbus-abuse"}
+GROUPS.update({t: "linux-children" for t in [
+    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-triple-fault-alone", "linux-child-write-survives"]})
 
 
 def linux(name, smp, mem, tests, timeout=600):
@@ -146,4 +149,9 @@ CASES += [
     linux("root-smp2", 2, "2G", ["cpus", "devices", "workload"] + CHILD_TESTS +
           ["child-two-at-once", "ioctls", "sigkill"]),
 ]
+# Linux children under root Linux: boot markers, a graceful stop that
+# keeps the data, a panic and a triple fault that end only their child.
+CASES += [linux("children", 2, "2G", [
+    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-triple-fault-alone", "linux-child-write-survives"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]

@@ -1530,3 +1530,40 @@ TEST(pm_agrees_with_acpi_tables)
 	CHECK_EQ(pm_io_write(&c.pm, (uint16_t)le(f + 0x78, 8), 1, f[0x80]),
 		 PM_ACTION_RESET);
 }
+
+/* ------------------------------------------------------------ CMOS RTC */
+#include "worker/platform/rtc.h"
+
+static uint8_t rtc_reg(struct rtc *r, uint8_t idx, time_t now)
+{
+	rtc_write(r, RTC_INDEX_PORT, idx | 0x80);	/* NMI-disable bit */
+	return rtc_read(r, RTC_DATA_PORT, now);
+}
+
+TEST(rtc_reports_utc_in_bcd_and_never_updating)
+{
+	struct rtc r;
+	time_t t = 1795348799;	/* 2026-11-22 11:59:59 UTC, a Sunday */
+
+	rtc_init(&r);
+	CHECK(rtc_owns_port(0x70) && rtc_owns_port(0x71) && !rtc_owns_port(0x72));
+	CHECK_EQ(rtc_reg(&r, 0x0a, t) & 0x80, 0);	/* UIP clear */
+	CHECK_EQ(rtc_reg(&r, 0x0b, t) & 0x06, 0x02);	/* BCD, 24 hours */
+	CHECK_EQ(rtc_reg(&r, 0x0d, t), 0x80);		/* battery fine */
+	CHECK_EQ(rtc_reg(&r, 0x00, t), 0x59);
+	CHECK_EQ(rtc_reg(&r, 0x02, t), 0x59);
+	CHECK_EQ(rtc_reg(&r, 0x04, t), 0x11);
+	CHECK_EQ(rtc_reg(&r, 0x07, t), 0x22);
+	CHECK_EQ(rtc_reg(&r, 0x08, t), 0x11);
+	CHECK_EQ(rtc_reg(&r, 0x09, t), 0x26);
+	CHECK_EQ(rtc_reg(&r, 0x32, t), 0x20);
+	CHECK_EQ(rtc_reg(&r, 0x06, t), 0x01);
+	/* The clock ignores writes; the rest of CMOS keeps them. */
+	rtc_write(&r, RTC_INDEX_PORT, 0x00);
+	rtc_write(&r, RTC_DATA_PORT, 0x12);
+	CHECK_EQ(rtc_reg(&r, 0x00, t), 0x59);
+	rtc_write(&r, RTC_INDEX_PORT, 0x40);
+	rtc_write(&r, RTC_DATA_PORT, 0x5a);
+	CHECK_EQ(rtc_reg(&r, 0x40, t), 0x5a);
+	CHECK_EQ(rtc_read(&r, RTC_INDEX_PORT, t), 0xff);
+}
