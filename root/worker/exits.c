@@ -235,6 +235,10 @@ static uint16_t post_message(struct vm *vm, uint64_t gpa)
 	    (gpa & 0xfff) + sizeof(in) > 0x1000)
 		return HV_STATUS_INVALID_ALIGNMENT;
 	memcpy(&in, vm->mem.base + gpa, sizeof(in));
+	/* RsvdZ: the hypervisor checks it only when no intercept is
+	 * installed, so with ours the check is ours. */
+	if (in.reserved)
+		return HV_STATUS_INVALID_PARAMETER;
 	return vmbus_post_message(vm->vmbus, in.connection_id,
 				  in.message_type, in.payload,
 				  in.payload_size);
@@ -251,8 +255,14 @@ static void hypercall(struct exit_ctx *x, const struct hv_message *m)
 		status = post_message(x->vm, h->rdx);
 		break;
 	case HVCALL_SIGNAL_EVENT:
-		status = vmbus_signal_event(x->vm->vmbus, (uint32_t)h->rdx,
-					    (uint16_t)(h->rdx >> 32));
+		/* RDX: connection id, flag number, RsvdZ 63:48 (as above,
+		 * the hypervisor leaves that check to us). */
+		if (h->rdx >> 48)
+			status = HV_STATUS_INVALID_PARAMETER;
+		else
+			status = vmbus_signal_event(x->vm->vmbus,
+						    (uint32_t)h->rdx,
+						    (uint16_t)(h->rdx >> 32));
 		break;
 	default:
 		status = HV_STATUS_INVALID_HYPERCALL_CODE;
