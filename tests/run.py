@@ -172,7 +172,8 @@ def run_case(case, build):
         if os.path.exists(mon):
             os.unlink(mon)
     os.makedirs(os.path.dirname(log), exist_ok=True)
-    run = qemu.Run(qemu_args(case, build), log, mon)
+    run = qemu.Run(qemu_args(case, build), log, mon,
+                   accel=case.get("accel", "tcg"))
     why = ""
     try:
         if case["audit"]:

@@ -20,10 +20,10 @@ def exit_status(hv_code):
 class Run:
     """One QEMU process with its serial console captured to a log file."""
 
-    def __init__(self, args, log_path, monitor_path=None):
+    def __init__(self, args, log_path, monitor_path=None, accel="tcg"):
         self.log_path = log_path
         self.monitor_path = monitor_path
-        cmd = [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
+        cmd = [QEMU, "-accel", accel, "-display", "none", "-no-reboot",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                "-serial", "file:" + log_path] + args
         if monitor_path:
