@@ -12,11 +12,13 @@ out=$build/child
 mkdir -p "$out"
 eval "$(scripts/fetch-debian.sh)"
 
-# The initramfs: storvsc's disk, the integration services, in order.
+# The initramfs: storvsc's disk, the integration services, in order
+# (virtio-blk too: make bench boots the same initramfs under KVM).
 set -- dir:bin dir:dev dir:proc dir:sys dir:newroot dir:lib dir:lib/modules \
 	"file:bin/busybox=$BUSYBOX:755" "file:init=guest/initramfs-init:755"
 i=0
-for m in $(scripts/kmod-order.py "$MODULES" hv_vmbus hv_storvsc sd_mod hv_utils); do
+for m in $(scripts/kmod-order.py "$MODULES" hv_vmbus hv_storvsc sd_mod hv_utils \
+	virtio_pci virtio_blk); do
 	set -- "$@" "file:lib/modules/$(printf %02d $i)-$(basename "$m")=$m:644"
 	i=$((i + 1))
 done

@@ -24,6 +24,7 @@ ${CC:-gcc} -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	root/vmbus/*.c root/vsp/*.c root/lib/libmicrohv.c hv/boot/linux.c hv/boot/mbimage.c
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$out/debug-exit" tests/root/debug-exit.c
 ${CC:-gcc} -static -O2 -Wall -Werror -o "$out/rootbench" tests/root/rootbench.c
+${CC:-gcc} -static -O2 -Wall -Werror -o "$out/childbench" tests/bench/childbench.c
 ${CC:-gcc} -static -O2 -Wall -Werror -Iinclude -o "$out/ioctl-abuse" \
 	tests/root/ioctl-abuse.c root/lib/libmicrohv.c
 cp "$VMLINUZ" "$out/bzImage"
@@ -37,7 +38,8 @@ set -- dir:bin dir:lib dir:lib/modules dir:tk \
 	"file:bin/microhv-worker=$out/microhv-worker:755" \
 	"file:bin/debug-exit=$out/debug-exit:755" \
 	"file:bin/ioctl-abuse=$out/ioctl-abuse:755" \
-	"file:bin/rootbench=$out/rootbench:755"
+	"file:bin/rootbench=$out/rootbench:755" \
+	"file:bin/childbench=$out/childbench:755"
 # A Linux child: the same kernel, its initramfs and a root disk image.
 set -- "$@" dir:child "file:child/bzImage=$VMLINUZ:644" \
 	"file:child/initramfs.cpio=$build/child/initramfs.cpio:644" \
