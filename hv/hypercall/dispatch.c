@@ -13,6 +13,7 @@
 #define HC_REP BIT(0)		/* a rep call */
 #define HC_SLOW BIT(1)		/* memory form allowed */
 #define HC_FAST BIT(2)		/* register form allowed */
+#define HC_INTERCEPTABLE BIT(3)	/* the root may serve a child's call */
 
 struct hc_desc {
 	u8 flags;
@@ -56,9 +57,9 @@ static const struct hc_desc descs[256] = {
 		{ HC_SLOW | HC_REP, S(struct hv_input_vp_registers), 32, 0, 0 },
 	[HVCALL_GET_SYSTEM_PROPERTY] =
 		{ HC_SLOW, S(struct hv_input_get_system_property), 0, 8, 0 },
-	[HVCALL_POST_MESSAGE] =
-		{ HC_SLOW, S(struct hv_input_post_message), 0, 0, 0 },
-	[HVCALL_SIGNAL_EVENT] = { HC_FAST, 8, 0, 0, 0 },
+	[HVCALL_POST_MESSAGE] = { HC_SLOW | HC_INTERCEPTABLE,
+				  S(struct hv_input_post_message), 0, 0, 0 },
+	[HVCALL_SIGNAL_EVENT] = { HC_FAST | HC_INTERCEPTABLE, 8, 0, 0, 0 },
 	[HVCALL_SIGNAL_EVENT_DIRECT] =
 		{ HC_SLOW, S(struct hv_input_signal_event_direct), 0,
 		  S(struct hv_output_signal_event_direct), 0 },
@@ -161,18 +162,19 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 			    u64 r8, u64 *out_len)
 {
 	struct percpu *cpu = this_cpu();
-	u64 in_len = d->in_size + (u64)c->rep_count * d->rep_in;
 	int level = !c->self->is_root;	/* a child's call nests in the root's */
 	u8 *in = cpu->hc_in[level], *out = cpu->hc_out[level];
+	u64 in_len;
 
-	*out_len = d->out_size + (u64)c->rep_count * d->rep_out;
 	c->in = in;
 	c->out = out;
-	if (c->fast) {
+	if (c->fast) {	/* check_control: no output, no reps */
 		((u64 *)in)[0] = rdx;
 		((u64 *)in)[1] = r8;
 		return HV_STATUS_SUCCESS;
 	}
+	in_len = d->in_size + (u64)c->rep_count * d->rep_in;
+	*out_len = d->out_size + (u64)c->rep_count * d->rep_out;
 	if (in_len > PAGE_SIZE || *out_len > PAGE_SIZE)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	memset(out, 0, *out_len);	/* nothing stale goes back */
@@ -187,7 +189,15 @@ static enum hv_status stage(const struct hc_desc *d, struct hc *c, u64 rdx,
 	return HV_STATUS_SUCCESS;
 }
 
-u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
+/* The root serves it: see HYPERCALL_TO_ROOT. */
+static bool for_root(const struct hc_desc *d, const struct hc *c)
+{
+	return (d->flags & HC_INTERCEPTABLE) && !c->self->is_root &&
+	       __atomic_load_n(&c->self->hypercall_intercept,
+			       __ATOMIC_ACQUIRE);
+}
+
+u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8)
 {
 	struct hc c = {
 		.caller = vp, .self = vp->part, .code = HV_HC_CODE(rcx),
@@ -198,7 +208,6 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
 	enum hv_status s;
 	u64 out_len = 0;
 
-	*to_root = false;
 	if (!d)
 		return HV_RESULT(HV_STATUS_INVALID_HYPERCALL_CODE, 0);
 	s = check_control(d, rcx, &c);
@@ -206,9 +215,8 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
 		s = stage(d, &c, rdx, r8, &out_len);
 	if (s)
 		return HV_RESULT(s, 0);
-	*to_root = !c.self->is_root && hypercall_for_root(vp, rcx);
-	if (*to_root)	/* checked like any call, then served by the root */
-		return 0;
+	if (for_root(d, &c))	/* checked like any call, then the root's */
+		return HYPERCALL_TO_ROOT;
 	c.reps_done = c.rep_start;
 	s = call(&c);
 	/* Output is written even on a partial rep (the TLFS's reps done). */
@@ -216,15 +224,6 @@ u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root)
 	    !partition_copy(c.self, r8, c.out, out_len, true))
 		s = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	return HV_RESULT(s, (d->flags & HC_REP) ? c.reps_done : 0);
-}
-
-bool hypercall_for_root(const struct vp *vp, u64 rcx)
-{
-	u16 code = HV_HC_CODE(rcx);
-
-	return (code == HVCALL_POST_MESSAGE || code == HVCALL_SIGNAL_EVENT) &&
-	       __atomic_load_n(&vp->part->hypercall_intercept,
-			       __ATOMIC_ACQUIRE);
 }
 
 struct partition *hc_target(struct hc *c, u64 id, bool allow_self,

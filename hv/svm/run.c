@@ -131,7 +131,9 @@ static void reconcile_virtual_interrupt(struct vp *vp)
 		irq_set_tpr(vp, tpr);
 }
 
-static void enter(struct percpu *cpu, struct vp *vp, bool host_if)
+/* Inlined: it runs at every exit a child's VP does not leave for. */
+static __always_inline void enter(struct percpu *cpu, struct vp *vp,
+				  bool host_if)
 {
 	struct vmcb *v = vp_vmcb(vp);
 	struct partition *p = vp->part;
@@ -227,7 +229,6 @@ static enum msr_result emulate_msr(struct vp *vp)
 static enum exit_action do_hypercall(struct vp *vp)
 {
 	struct vmcb *v = vp_vmcb(vp);
-	bool to_root;
 	u64 rax;
 
 	if (v->save.cpl || !(v->save.efer & EFER_LMA) ||
@@ -235,8 +236,8 @@ static enum exit_action do_hypercall(struct vp *vp)
 		svm_inject_exception(vp, 6, false, 0);
 		return EXIT_CONTINUE;
 	}
-	rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8, &to_root);
-	if (to_root) {
+	rax = hypercall(vp, vp->gprs.rcx, vp->gprs.rdx, vp->gprs.r8);
+	if (rax == HYPERCALL_TO_ROOT) {
 		svm_post_hypercall_intercept(vp);
 		return EXIT_INTERCEPT;
 	}

@@ -5,17 +5,19 @@
 #include <hv/vp.h>
 
 /*
- * Executes the hypercall in rcx (control), rdx, r8 (input and output
- * GPAs, or fast input) for vp. Returns the result value for RAX, or
- * sets *to_root when the (valid) call is the root's to serve.
+ * hypercall() returns this instead of a result for a child's (valid)
+ * PostMessage or SignalEvent when the root installed the hypercall
+ * intercept: the root serves those (the VMBus server lives there), so
+ * the VMMCALL leaves as an intercept. No result value has all its
+ * reserved bits set.
  */
-u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8, bool *to_root);
+#define HYPERCALL_TO_ROOT (~0ull)
 
 /*
- * A child's PostMessage or SignalEvent, when the root installed the
- * hypercall intercept: the root serves it (the VMBus server lives
- * there), so the VMMCALL leaves as an intercept instead.
+ * Executes the hypercall in rcx (control), rdx, r8 (input and output
+ * GPAs, or fast input) for vp. Returns the result value for RAX, or
+ * HYPERCALL_TO_ROOT.
  */
-bool hypercall_for_root(const struct vp *vp, u64 rcx);
+u64 hypercall(struct vp *vp, u64 rcx, u64 rdx, u64 r8);
 
 #endif
