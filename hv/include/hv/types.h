@@ -64,7 +64,9 @@ static inline bool hpa_valid(hpa_t a) { return a.raw != ~0ull; }
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __section(s) __attribute__((section(s)))
 #define __used __attribute__((used))
+#ifndef __always_inline		/* glibc has it too (host unit tests) */
 #define __always_inline inline __attribute__((always_inline))
+#endif
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
