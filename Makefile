@@ -80,6 +80,10 @@ $(BUILD)/tk/%.elf: $(BUILD)/tk/obj/tests/kernels/%/main.o $(TK_LIB_OBJ) tests/ke
 	$(Q)$(LD) -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 		--no-warn-rwx-segments -T tests/kernels/lib/kernel.ld -o $@ \
 		$< $(TK_LIB_OBJ)
+# Reached only through the pattern rule above: keep them, or make deletes
+# them after every build and rebuilds the kernels next time.
+.SECONDARY: $(TK_LIB_OBJ) \
+	$(patsubst %,$(BUILD)/tk/obj/tests/kernels/%/main.o,$(TK_NAMES))
 
 $(BUILD)/microhv.elf: $(HV_OBJ) hv/hv.ld
 	@echo "  LD      $@"
