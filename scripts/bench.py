@@ -134,16 +134,22 @@ def numbers_or_none(text, prefix):
         "^" + prefix + r": (\w+) (\d+)", text, re.M))
 
 
-def child_microhv():
-    """A Linux child of root Linux on microhv: boot time and disk read."""
+def root_on_microhv(run, mem, log, timeout):
+    """Root Linux on microhv doing microhv.run=RUN; its serial log."""
     root = os.path.join(BUILD, "root")
-    args = "console=ttyS0 quiet microhv.run=childbench"
-    text = run_qemu(["-m", "2G", "-kernel", os.path.join(BUILD, "microhv.elf"),
+    args = "console=ttyS0 quiet microhv.run=" + run
+    return run_qemu(["-m", mem, "-kernel", os.path.join(BUILD, "microhv.elf"),
                      "-append", "debug_exit=0xf4", "-initrd", "%s %s,%s" % (
                          os.path.join(root, "bzImage"), args,
                          os.path.join(root, "initramfs.cpio"))],
-                    os.path.join(BUILD, "bench", "child-on-microhv.log"), 3600)
-    return numbers_or_none(text, "microhv")
+                    os.path.join(BUILD, "bench", log), timeout)
+
+
+def child_microhv():
+    """A Linux child of root Linux on microhv: boot time and disk read."""
+    return numbers_or_none(root_on_microhv("childbench", "2G",
+                                           "child-on-microhv.log", 3600),
+                           "microhv")
 
 
 def root_overhead():
@@ -152,11 +158,7 @@ def root_overhead():
                    check=True, stdout=subprocess.DEVNULL)
     root = os.path.join(BUILD, "root")
     args = "console=ttyS0 quiet microhv.run=bench"
-    on = run_qemu(["-m", "1G", "-kernel", os.path.join(BUILD, "microhv.elf"),
-                   "-append", "debug_exit=0xf4", "-initrd", "%s %s,%s" % (
-                       os.path.join(root, "bzImage"), args,
-                       os.path.join(root, "initramfs.cpio"))],
-                  os.path.join(BUILD, "bench", "root-on-microhv.log"), 1200)
+    on = root_on_microhv("bench", "1G", "root-on-microhv.log", 1200)
     off = run_qemu(["-m", "1G", "-kernel", os.path.join(root, "bzImage"),
                     "-append", args, "-initrd",
                     os.path.join(root, "initramfs.cpio")],
