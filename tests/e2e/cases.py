@@ -112,6 +112,8 @@ CASES += [tk("partition_calls")]
 CASES += [tk("child_intercepts")]
 CASES += [tk("isolation", expect=[r"root refused at 0x100000", r"child 7 triple-faulted"])]
 CASES += [tk("two_children_smp", smp=2, expect=[r"two_children_smp: both children ran at once"])]
+CASES += [tk("lapic_storm", smp=2, expect=[
+    r"lapic_storm: [1-9]\d* timer interrupts and [1-9]\d* IPIs taken"])]
 CASES += [tk("fuzz", expect=[r"fuzz: 100000 random hypercalls from the root", r"child made 100000 random hypercalls", r"still answers correctly"], module_args="iterations=100000", timeout=300)]
 
 

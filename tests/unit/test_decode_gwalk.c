@@ -47,6 +47,26 @@ TEST(decode_linux_apic_accesses)
 	CHECK_EQ(in.len, 6);
 }
 
+TEST(decode_moffs_moves)
+{
+	/* movabs 0xfee00020,%eax: what gcc emits for a constant address */
+	CHECK_NULL(DEC("\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", true));
+	CHECK_EQ(in.len, 9);
+	CHECK(!in.write && !in.has_imm);
+	CHECK_EQ(in.reg, 0);
+	CHECK_EQ(in.size, 4);
+	/* movabs %rax,0xfee000b0 (REX.W) */
+	CHECK_NULL(DEC("\x48\xa3\xb0\x00\xe0\xfe\x00\x00\x00\x00", true));
+	CHECK_EQ(in.len, 10);
+	CHECK(in.write);
+	CHECK_EQ(in.size, 8);
+	/* 32-bit code: a 4-byte address */
+	CHECK_NULL(DEC("\xa3\xb0\x00\xe0\xfe", false));
+	CHECK_EQ(in.len, 5);
+	/* cut short */
+	CHECK(DEC("\xa1\x20\x00\xe0\xfe", true));
+}
+
 TEST(decode_refuses_what_it_does_not_know)
 {
 	CHECK(DEC("\x01\x02", true));		/* add */

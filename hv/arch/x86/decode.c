@@ -61,6 +61,16 @@ const char *decode_mmio(const u8 *code, u32 avail, bool long_mode,
 	case 0x89: o->write = true; break;	/* mov r/m, r */
 	case 0x8b: break;			/* mov r, r/m */
 	case 0xc7: o->write = o->has_imm = true; break;	/* mov r/m, imm */
+	case 0xa1:				/* mov eAX, moffs */
+	case 0xa3:				/* mov moffs, eAX */
+		/* No ModRM: an absolute address as wide as addresses are
+		 * (the fault says which GPA it names). */
+		o->write = op == 0xa3;
+		i += long_mode ? 8 : 4;
+		if (i > avail)
+			return "instruction truncated";
+		o->len = (u8)i;
+		return NULL;
 	default: return "not a MOV the MMIO emulator knows";
 	}
 	m = modrm_len(code + i, avail - i, long_mode);
