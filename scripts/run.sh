@@ -4,9 +4,8 @@
 # Environment: SMP (default 2), MEM (default 2G), QEMU, EXTRA (more QEMU
 # args), ACCEL (QEMU -accel), ROOT: "linux" (default: Debian's kernel and
 # our initramfs from build/root), a test kernel name from build/tk/, or
-# "none"; with Linux,
-# RUN picks what root Linux does: "shell" (default) or "demo" (a Linux
-# child on the console first).
+# "none"; with Linux, RUN picks what root Linux does: "shell" (default)
+# or "demo" (a Linux child on the console first).
 # Quit QEMU with Ctrl-A X.
 set -eu
 image=$1
