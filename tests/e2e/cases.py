@@ -134,9 +134,12 @@ ROOT_LINE = r"(?m)^(?!\[[A-Za-z][\w.-]*\] ).*"
 # QEMU 7.2's multi-threaded TCG loses the root's state now and then: a
 # root VP's VMCB comes back holding the hypervisor's own RIP and CR3, in
 # about half of the runs with Linux children (the root's trapped LAPIC
-# page makes it take nested page faults by the thousand). Single-threaded
-# TCG has not shown it in any run; the hypervisor has a check for it
-# (virt_run_root) that stops with "holds the hypervisor's state".
+# page makes it take nested page faults by the thousand). The exit that
+# put it there is a nested page fault on the walk of the hypervisor's own
+# page tables (at its CR3, RIP just after VMRUN): nested paging applied to
+# host code, which AMD-V never does. Single-threaded TCG has not shown it
+# in any run; the hypervisor has a check for it (virt_run_root) that
+# stops with "holds the hypervisor's state".
 SINGLE_THREADED_TCG = "tcg,thread=single"
 
 
