@@ -178,6 +178,15 @@ if wanted linux-children; then
 	result linux-child-panic-alone $((st1 != 2 || alive)) "(panicking child: hvctl exit $st1, 2 is a crash; the writer $( [ $alive = 0 ] && echo still runs || echo is gone))"
 	result linux-child-triple-fault-alone $((st2 != 3 || alive)) "(hvctl exit $st2, 3 is a triple fault)"
 
+	# A second console client: what it types runs in the child's shell,
+	# and killing the client leaves the VM running.
+	(sleep 1; echo 'echo console-ok-$((6 * 7))'; sleep 8) |
+		timeout -s KILL 12 hvctl console keeper > /tmp/console.out 2>&1
+	hvctl list > /tmp/list
+	grep -q "console-ok-42" /tmp/console.out &&
+		grep -q "^running keeper " /tmp/list
+	result linux-child-console $? "(the typed command's output came back $(grep -c console-ok-42 /tmp/console.out) time(s); with the client killed the writer $(grep -q '^running keeper ' /tmp/list && echo runs on || echo is gone))"
+
 	# A graceful stop: the file the child wrote is in its image.
 	hvctl stop keeper > /tmp/stop.out 2>&1
 	st=$?

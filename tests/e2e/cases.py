@@ -122,7 +122,8 @@ GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
           "devices": "devices", "vmbus-abuse": "vmbus-abuse"}
 GROUPS.update({t: "linux-children" for t in [
     "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
-    "linux-child-triple-fault-alone", "linux-child-write-survives"]})
+    "linux-child-triple-fault-alone", "linux-child-console",
+    "linux-child-write-survives"]})
 
 
 # A line of the root's own console: children's consoles are forwarded
@@ -176,6 +177,6 @@ CASES += [
 # and a child speaking malformed VMBus to its worker.
 CASES += [linux("children", 2, "2G", [
     "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
-    "linux-child-triple-fault-alone", "linux-child-write-survives",
-    "vmbus-abuse"])]
+    "linux-child-triple-fault-alone", "linux-child-console",
+    "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
