@@ -187,6 +187,22 @@ if wanted linux-children; then
 		grep -q "^running keeper " /tmp/list
 	result linux-child-console $? "(the typed command's output came back $(grep -c console-ok-42 /tmp/console.out) time(s); with the client killed the writer $(grep -q '^running keeper ' /tmp/list && echo runs on || echo is gone))"
 
+	# Bad configurations: refused, with the field or file named.
+	bad=0
+	for t in "--mem 1|--mem" "--vps 0|--vps" "--vps 65|--vps" \
+		"--disk /nonexistent.img|/nonexistent.img" \
+		"--initrd /nonexistent.cpio|/nonexistent.cpio"; do
+		hvctl run bad --kernel /child/bzImage ${t%%|*} < /dev/null \
+			> /tmp/bad.out 2>&1
+		st=$?
+		# "NAME:" starts the reason (the usage line has no colons).
+		if [ $st = 0 ] || ! grep -q -- "${t##*|}:" /tmp/bad.out; then
+			bad=$((bad + 1))
+			echo "    '${t%%|*}': hvctl exit $st: $(head -c 300 /tmp/bad.out)"
+		fi
+	done
+	result linux-child-bad-config $bad "(5 bad configurations, $bad not refused by name)"
+
 	# A graceful stop: the file the child wrote is in its image.
 	hvctl stop keeper > /tmp/stop.out 2>&1
 	st=$?
