@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <microhv/tkproto.h>
 #include "libmicrohv.h"
 
 static int ret(int r)
@@ -96,6 +97,22 @@ int mhv_set_segment(struct mhv_vm *vm, uint32_t vp, uint32_t name,
 
 	memcpy(&val, seg, sizeof(val));
 	return mhv_set_regs(vm, vp, 1, &name, &val);
+}
+
+int mhv_set_tk_entry(struct mhv_vm *vm, uint64_t entry)
+{
+	struct hv_x64_segment_register cs = { 0, 0xffffffffu, 0x08, 0xc09b };
+	struct hv_x64_segment_register ds = { 0, 0xffffffffu, 0x10, 0xc093 };
+	int r = mhv_set_segment(vm, 0, HV_REG_CS, &cs);
+
+	r = r ? r : mhv_set_segment(vm, 0, HV_REG_DS, &ds);
+	r = r ? r : mhv_set_segment(vm, 0, HV_REG_ES, &ds);
+	r = r ? r : mhv_set_segment(vm, 0, HV_REG_SS, &ds);
+	r = r ? r : mhv_set_reg(vm, 0, HV_REG_CR0, TK_CHILD_ENTRY_MODE_CR0);
+	r = r ? r : mhv_set_reg(vm, 0, HV_REG_RFLAGS, 2);
+	r = r ? r : mhv_set_reg(vm, 0, HV_REG_RAX, TK_CHILD_MAGIC);
+	r = r ? r : mhv_set_reg(vm, 0, HV_REG_RBX, TK_CHILD_INFO_GPA);
+	return r ? r : mhv_set_reg(vm, 0, HV_REG_RIP, entry);
 }
 
 int mhv_run(struct mhv_vm *vm, uint32_t vp, struct hv_message *msg)

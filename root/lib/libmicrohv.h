@@ -32,6 +32,11 @@ int mhv_get_reg(struct mhv_vm *vm, uint32_t vp, uint32_t name, uint64_t *v);
 int mhv_set_reg(struct mhv_vm *vm, uint32_t vp, uint32_t name, uint64_t v);
 int mhv_set_segment(struct mhv_vm *vm, uint32_t vp, uint32_t name,
 		    const struct hv_x64_segment_register *seg);
+/*
+ * VP 0 at a test kernel's child entry (microhv/tkproto.h): flat 32-bit
+ * protected mode at entry, EAX the magic, EBX the info block's GPA.
+ */
+int mhv_set_tk_entry(struct mhv_vm *vm, uint64_t entry);
 
 /* Runs vp until an intercept (0, *msg filled) or a signal (-EINTR). */
 int mhv_run(struct mhv_vm *vm, uint32_t vp, struct hv_message *msg);

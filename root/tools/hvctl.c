@@ -115,18 +115,8 @@ static void load_image(struct child *c, const char *path, uint64_t arg)
 	memcpy(c->mem + TK_CHILD_INFO_GPA, &info, sizeof(info));
 	munmap(img, st.st_size);
 	close(fd);
-	struct hv_x64_segment_register cs = { 0, 0xffffffffu, 0x08, 0xc09b };
-	struct hv_x64_segment_register ds = { 0, 0xffffffffu, 0x10, 0xc093 };
-	int r = mhv_set_segment(&c->vm, 0, HV_REG_CS, &cs);
+	int r = mhv_set_tk_entry(&c->vm, plan.entry);
 
-	r = r ? r : mhv_set_segment(&c->vm, 0, HV_REG_DS, &ds);
-	r = r ? r : mhv_set_segment(&c->vm, 0, HV_REG_ES, &ds);
-	r = r ? r : mhv_set_segment(&c->vm, 0, HV_REG_SS, &ds);
-	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_CR0, TK_CHILD_ENTRY_MODE_CR0);
-	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_RFLAGS, 2);
-	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_RAX, TK_CHILD_MAGIC);
-	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_RBX, TK_CHILD_INFO_GPA);
-	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_RIP, plan.entry);
 	r = r ? r : mhv_set_reg(&c->vm, 0, HV_REG_EXPLICIT_SUSPEND, 0);
 	if (r)
 		die("setting the child's registers", r);

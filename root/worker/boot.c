@@ -186,11 +186,8 @@ int boot_linux(struct vm *vm)
 static int load_tk(struct vm *vm, const struct file_map *f)
 {
 	struct tk_child_info info = { TK_CHILD_MAGIC, 0, TK_ARG_GENERIC };
-	struct hv_x64_segment_register cs = { 0, 0xffffffffu, 0x08, 0xc09b };
-	struct hv_x64_segment_register ds = { 0, 0xffffffffu, 0x10, 0xc093 };
 	struct mbimage_plan plan;
 	const char *err = mbimage_parse(f->data, f->size, &plan);
-	int r;
 
 	if (err) {
 		worker_log(vm, "%s: %s", vm->cfg.kernel, err);
@@ -205,15 +202,7 @@ static int load_tk(struct vm *vm, const struct file_map *f)
 		       sg->filesz);
 	}
 	memcpy(vm->mem.base + TK_CHILD_INFO_GPA, &info, sizeof(info));
-	r = mhv_set_segment(&vm->part, 0, HV_REG_CS, &cs);
-	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_DS, &ds);
-	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_ES, &ds);
-	r = r ? r : mhv_set_segment(&vm->part, 0, HV_REG_SS, &ds);
-	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_CR0, TK_CHILD_ENTRY_MODE_CR0);
-	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RFLAGS, 2);
-	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RAX, TK_CHILD_MAGIC);
-	r = r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RBX, TK_CHILD_INFO_GPA);
-	return r ? r : mhv_set_reg(&vm->part, 0, HV_REG_RIP, plan.entry);
+	return mhv_set_tk_entry(&vm->part, plan.entry);
 }
 
 int boot_test_kernel(struct vm *vm)
