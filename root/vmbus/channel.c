@@ -62,8 +62,8 @@ void chan_destroy(struct vmbus_channel *ch)
 static void stop(struct vmbus_channel *ch, const char *why)
 {
 	ch->stopped = true;
-	chan_log_once(ch, CLOG_RING_CORRUPT,
-		      "ring corrupt (%s); channel stopped", why);
+	vmbus_chan_log_once(ch, CLOG_RING_CORRUPT,
+			    "ring corrupt (%s); channel stopped", why);
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -161,8 +161,9 @@ static void signal_guest(struct vmbus_channel *ch)
 	int r = s->ops.signal_event(s->ctx, ch->target_vp, ch->relid);
 
 	if (r)
-		chan_log_once(ch, CLOG_SIGNAL_FAILED,
-			      "signalling VP %u failed (%d)", ch->target_vp, r);
+		vmbus_chan_log_once(ch, CLOG_SIGNAL_FAILED,
+				    "signalling VP %u failed (%d)",
+				    ch->target_vp, r);
 }
 
 /* The out ring is full for `bytes`: ask the guest to tell us when not.
@@ -196,8 +197,8 @@ int vmbus_chan_send(struct vmbus_channel *ch, uint16_t type, uint16_t flags,
 		return -EPIPE;
 	if (len > ch->desc.max_send_packet ||
 	    bytes - VMBUS_PKT_TRAILER > ch->desc.max_send_packet) {
-		chan_log_once(ch, CLOG_SEND_TOO_BIG,
-			      "refusing to send a %u-byte packet", bytes);
+		vmbus_chan_log_once(ch, CLOG_SEND_TOO_BIG,
+				    "refusing to send a %u-byte packet", bytes);
 		return -EMSGSIZE;
 	}
 	if (ch->send_blocked)
@@ -289,8 +290,8 @@ static bool parse_packet(struct vmbus_channel *ch, uint32_t len,
 	if (d.type != VM_PKT_DATA_USING_GPA_DIRECT ||
 	    parse_gpa_direct(ch->pkt_buf, off, pkt))
 		return true;
-	chan_log_once(ch, CLOG_BAD_RANGES,
-		      "GPA-direct packet with bad ranges; skipped");
+	vmbus_chan_log_once(ch, CLOG_BAD_RANGES,
+			    "GPA-direct packet with bad ranges; skipped");
 	return false;
 }
 
@@ -319,8 +320,9 @@ static bool take_packet(struct vmbus_channel *ch)
 		return false;
 	}
 	if (st == RING_TOO_BIG)
-		chan_log_once(ch, CLOG_PACKET_TOO_BIG,
-			      "%u-byte packet over the limit; skipped", len);
+		vmbus_chan_log_once(ch, CLOG_PACKET_TOO_BIG,
+				    "%u-byte packet over the limit; skipped",
+				    len);
 	else if (parse_packet(ch, len, &pkt))
 		ch->desc.ops->packet(ch, ch->desc.ctx, &pkt);
 	return vmbus_chan_is_open(ch);
@@ -437,8 +439,8 @@ int vmbus_chan_gpa_iov(struct vmbus_channel *ch,
 		p += sizeof(r);
 		err = range_iov(ch, &r, p, iov, &n, max_iov);
 		if (err == -EFAULT)
-			chan_log_once(ch, CLOG_BAD_GPA,
-				      "GPA range outside guest RAM");
+			vmbus_chan_log_once(ch, CLOG_BAD_GPA,
+					    "GPA range outside guest RAM");
 		if (err)
 			return err;
 		*total += r.byte_count;

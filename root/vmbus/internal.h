@@ -113,9 +113,6 @@ enum server_log_kind {
 void server_log_once(struct vmbus_server *s, enum server_log_kind kind,
 		     const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void chan_log_once(struct vmbus_channel *ch, unsigned int kind,
-		   const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* outbox.c: [S] */
 int outbox_init(struct outbox *o);

@@ -99,16 +99,6 @@ static void chan_vlog_once(struct vmbus_channel *ch, unsigned int kind,
 	emit(ch->server, prefix, fmt, ap);
 }
 
-void chan_log_once(struct vmbus_channel *ch, unsigned int kind,
-		   const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	chan_vlog_once(ch, kind, fmt, ap);
-	va_end(ap);
-}
-
 void vmbus_chan_log_once(struct vmbus_channel *ch, unsigned int kind,
 			 const char *fmt, ...)
 {
