@@ -7,7 +7,7 @@
 #include "../lib/child.h"
 
 static struct tk_child c;
-static volatile bool dispatching, returned;
+static volatile bool printed, returned;
 static volatile u32 event;
 
 void child_main(void)
@@ -23,17 +23,25 @@ static void run_it(void *arg)
 	u64 r;
 
 	(void)arg;
-	dispatching = true;
-	/* Console output first, then the spin: dispatch until it stops. */
+	/*
+	 * Console output first, then the spin: dispatch until it stops.
+	 * The intercept page goes with the partition, so the root is told
+	 * to finalize only once the last byte is out and nothing reads the
+	 * page any more.
+	 */
 	for (;;) {
 		r = tk_dispatch(c.id, 0, flags, &state, &ev);
 		if (tk_status(r) || ev != HV_VP_DISPATCH_EVENT_INTERCEPT)
 			break;
 		const volatile struct hv_x64_io_port_intercept_message *io =
 			(const volatile void *)c.msg->payload;
+		bool last = (u8)io->rax == '\n';
+
 		tk_set_vp_reg(c.id, 0, HV_REG_RIP, io->header.rip +
 			      io->header.instruction_length);
 		flags = HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND;
+		if (last)
+			printed = true;
 	}
 	event = ev;
 	returned = true;
@@ -50,7 +58,7 @@ void test_main(void)
 	tk_child_create(&c, 0, 2048);
 	tk_child_load_self(&c, 0);
 	TK_CHECK_EQ(tk_start_ap(1, run_it, NULL), 0);
-	while (!dispatching)
+	while (!printed)
 		__asm__ __volatile__("pause");
 	for (volatile int i = 0; i < 3000000; i++)	/* let it spin a while */
 		;
