@@ -18,10 +18,17 @@
 void idle_wait(const volatile bool *flag);
 extern const char idle_hlt_insn[];
 
+/*
+ * One NMI in flight per batch of reasons: its handler takes them all, so
+ * a second NMI would find none and pass for the root's own. Reasons are
+ * only set here and only cleared by the handler, so a non-zero word
+ * means an NMI is on its way that will see the new reason too.
+ */
 void cpu_send_nmi(u32 cpu, u32 reason)
 {
-	__atomic_fetch_or(&cpus[cpu].nmi_reasons, reason, __ATOMIC_SEQ_CST);
-	lapic_send_nmi(cpus[cpu].apic_id);
+	if (!__atomic_fetch_or(&cpus[cpu].nmi_reasons, reason,
+			       __ATOMIC_SEQ_CST))
+		lapic_send_nmi(cpus[cpu].apic_id);
 }
 
 void cpu_wake(u32 cpu)
