@@ -312,6 +312,8 @@ static void handle_root_exit(struct vp *vp)
 		partition_count_exit(p, HV_EXIT_STAT_NMI);
 		break;
 	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
 		partition_count_exit(p, HV_EXIT_STAT_OTHER);
 		svm_inject_exception(vp, 6, false, 0);
 		break;
@@ -444,8 +446,10 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp)
 /* Exits a child gets #UD for: instructions it has no business with. */
 static bool undefined_for_child(u64 code)
 {
-	return code == SVM_EXIT_VMRUN || (code >= 0x82 && code <= 0x86) ||
-	       code == 0x8a || code == 0x8b || code == 0x8d;	/* MONITOR.. */
+	return code == SVM_EXIT_VMRUN || code == SVM_EXIT_INVLPGA ||
+	       (code >= SVM_EXIT_VMLOAD && code <= SVM_EXIT_SKINIT) ||
+	       code == SVM_EXIT_MONITOR || code == SVM_EXIT_MWAIT ||
+	       code == SVM_EXIT_XSETBV;
 }
 
 static enum exit_action child_exit(struct percpu *cpu, struct vp *vp)
@@ -533,10 +537,13 @@ static enum exit_action child_exit_rare(struct vp *vp, u64 code)
 		return EXIT_CONTINUE;
 	}
 	switch (code) {
-	case 0x062:	/* SMI: the host's SMM ran it */
-	case 0x063:	/* INIT: no virtual LAPIC yet; ignored */
+	case SVM_EXIT_SMI:	/* the host's SMM ran it */
+	case SVM_EXIT_INIT:	/* no virtual LAPIC yet; ignored */
 		return EXIT_CONTINUE;
-	case 0x076:	/* INVD: never drop the host's caches */
+	case SVM_EXIT_RDPMC:	/* no counter exists: every index is bad */
+		svm_inject_exception(vp, 13, true, 0);
+		return EXIT_CONTINUE;
+	case SVM_EXIT_INVD:	/* never drop the host's caches */
 		advance_rip(v, 2);
 		return EXIT_CONTINUE;
 	default:

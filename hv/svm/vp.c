@@ -93,14 +93,15 @@ static void seg(struct vmcb_seg *s, u16 sel, u16 attr, u32 limit, u64 base)
 
 static void child_intercepts(struct vmcb *v)
 {
+	/* RDPMC: a child has no PMU, and the counters are the host's. */
 	v->control.intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI |
-		BIT(2) /* SMI */ | BIT(3) /* INIT */ | SVM_INTERCEPT_CPUID |
-		SVM_INTERCEPT_HLT | BIT(22) /* INVD */ | SVM_INTERCEPT_IOIO |
+		SVM_INTERCEPT_SMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_RDPMC |
+		SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
+		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
 		SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
-	v->control.intercept_misc2 = SVM_INTERCEPT_VMRUN |
-		SVM_INTERCEPT_VMMCALL | BIT(2) | BIT(3) /* VMLOAD/SAVE */ |
-		BIT(4) | BIT(5) /* STGI/CLGI */ | BIT(6) /* SKINIT */ |
-		BIT(10) | BIT(11) /* MONITOR/MWAIT */ | BIT(13) /* XSETBV */;
+	v->control.intercept_misc2 = SVM_INTERCEPT_SVM_INSNS |
+		SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_MONITOR |
+		SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_XSETBV;
 	/* #DB and #AC: a guest must not be able to wedge the CPU in them. */
 	v->control.intercept_exceptions = BIT(1) | BIT(17);
 	v->control.iopm_base_pa = hpa_u64(svm_iopm_child);
@@ -108,11 +109,18 @@ static void child_intercepts(struct vmcb *v)
 	v->control.vintr = SVM_VINTR_MASKING;
 }
 
+/*
+ * The root runs with EFER.SVME set (VMRUN needs it), so every SVM
+ * instruction would work on host-physical addresses: VMLOAD/VMSAVE read
+ * and write any page, CLGI stalls a CPU a shootdown waits for, INVLPGA
+ * reaches other ASIDs. All of them are #UD for the root.
+ */
 static void root_intercepts(struct vmcb *v)
 {
 	v->control.intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
-		SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
-	v->control.intercept_misc2 = SVM_INTERCEPT_VMRUN |
+		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_MSR |
+		SVM_INTERCEPT_SHUTDOWN;
+	v->control.intercept_misc2 = SVM_INTERCEPT_SVM_INSNS |
 		SVM_INTERCEPT_VMMCALL;
 	v->control.msrpm_base_pa = hpa_u64(svm_msrpm_root);
 }

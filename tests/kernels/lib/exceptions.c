@@ -117,3 +117,21 @@ int tk_probe_wrmsr(u32 msr, u64 val)
 	return PROBE("wrmsr", : : "c"(msr), "a"((u32)val),
 		     "d"((u32)(val >> 32)) : "memory");
 }
+
+/* SVM instructions take RAX as an address; a partition gets #UD. */
+int tk_probe_insn(enum tk_insn which, u64 rax)
+{
+	switch (which) {
+	case TK_VMRUN: return PROBE("vmrun", : : "a"(rax) : "memory");
+	case TK_VMLOAD: return PROBE("vmload", : : "a"(rax) : "memory");
+	case TK_VMSAVE: return PROBE("vmsave", : : "a"(rax) : "memory");
+	case TK_STGI: return PROBE("stgi", : : : "memory");
+	case TK_CLGI: return PROBE("clgi", : : : "memory");
+	case TK_SKINIT: return PROBE("skinit", : : "a"(rax) : "memory");
+	case TK_INVLPGA: return PROBE("invlpga", : : "a"(rax), "c"(1u)
+				      : "memory");
+	case TK_RDPMC: return PROBE("rdpmc", : : "c"((u32)rax)
+				    : "rax", "rdx", "memory");
+	}
+	return -2;
+}

@@ -107,6 +107,13 @@ int tk_probe_read(const volatile void *p, u64 *val);
 int tk_probe_write(volatile void *p, u64 val);
 int tk_probe_rdmsr(u32 msr, u64 *val);
 int tk_probe_wrmsr(u32 msr, u64 val);
+enum tk_insn {
+	TK_VMRUN, TK_VMLOAD, TK_VMSAVE, TK_STGI, TK_CLGI, TK_SKINIT,
+	TK_INVLPGA, TK_RDPMC,
+};
+#define TK_NR_SVM_INSNS (TK_INVLPGA + 1)	/* VMRUN .. INVLPGA */
+/* Runs one of these with RAX (ECX for RDPMC); the vector, or -1. */
+int tk_probe_insn(enum tk_insn which, u64 rax);
 
 /* Hypercalls. The input and output pages are this CPU's own. */
 u64 tk_hypercall(u64 control, u64 in_gpa, u64 out_gpa);
