@@ -58,16 +58,14 @@ void nmi_handle(struct exc_frame *f)
 		c->root_nmi_pending = true;	/* a real NMI: the root's */
 }
 
+/* Hypercall staging pages, each between guard pages (see vmm.h). */
 bool cpu_virt_setup(struct percpu *cpu)
 {
-	hpa_t pages = page_alloc(4);
-
-	if (!hpa_valid(pages))
-		return false;
-	for (int i = 0; i < 2; i++) {
-		cpu->hc_in[i] = hpa_to_hva(hpa_add(pages, (2 * i) * PAGE_SIZE));
-		cpu->hc_out[i] = hpa_to_hva(hpa_add(pages,
-						    (2 * i + 1) * PAGE_SIZE));
+	for (u32 i = 0; i < 2; i++) {
+		cpu->hc_in[i] = vmm_alloc_guarded_page(cpu->index, 2 * i);
+		cpu->hc_out[i] = vmm_alloc_guarded_page(cpu->index, 2 * i + 1);
+		if (!cpu->hc_in[i] || !cpu->hc_out[i])
+			return false;
 	}
 	cpu->next_asid = 1;
 	cpu->asid_gen = 1;

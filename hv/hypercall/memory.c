@@ -128,13 +128,17 @@ static struct partition *map_target(struct hc *c, u64 id, enum hv_status *s)
 	return p;
 }
 
+/* [base, base + reps) lies in the guest-physical space, without wrapping. */
+static bool gfn_range_ok(u64 base, u32 reps)
+{
+	return base < MAX_GFN && reps <= MAX_GFN - base;
+}
+
 static enum hv_status map_one(struct partition *p, u64 gfn, u64 pfn,
 			      u32 flags)
 {
 	enum pt_status r;
 
-	if (gfn >= MAX_GFN)
-		return HV_STATUS_INVALID_PARAMETER;
 	if (!frame_map(&frames, pfn))
 		return HV_STATUS_INVALID_PARAMETER;	/* not the root's page */
 	r = pt_map(&p->npt, gfn << PAGE_SHIFT, hpa(pfn << PAGE_SHIFT),
@@ -158,7 +162,8 @@ enum hv_status hc_map_gpa_pages(struct hc *c)
 	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
 		return HV_STATUS_ACCESS_DENIED;
 	if ((in->map_flags & ~MAP_FLAGS_SUPPORTED) ||
-	    !(in->map_flags & HV_MAP_GPA_READABLE) || in->padding)
+	    !(in->map_flags & HV_MAP_GPA_READABLE) || in->padding ||
+	    !gfn_range_ok(in->target_gpa_base, c->rep_count))
 		return HV_STATUS_INVALID_PARAMETER;
 	p = map_target(c, in->target_partition_id, &s);
 	if (!p)
@@ -172,28 +177,25 @@ enum hv_status hc_map_gpa_pages(struct hc *c)
 	return s;
 }
 
-enum hv_status hc_unmap_gpa_pages(struct hc *c)
-{
-	const struct hv_input_unmap_gpa_pages *in = c->in;
-	u64 *pfns = c->out;	/* scratch: this call has no output */
-	enum hv_status s = HV_STATUS_SUCCESS;
-	struct partition *p;
-	u32 i, n = 0;
+/*
+ * Frames leave the child's map in batches: their numbers wait in the
+ * per-CPU output page (this call has no output) until one TLB
+ * shootdown, and only then go back to the root. One page holds 512.
+ */
+#define UNMAP_BATCH (PAGE_SIZE / sizeof(u64))
 
-	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
-		return HV_STATUS_ACCESS_DENIED;
-	if (in->unmap_flags || in->padding)
-		return HV_STATUS_INVALID_PARAMETER;
-	p = map_target(c, in->target_partition_id, &s);
-	if (!p)
-		return s;
-	for (i = c->rep_start; i < c->rep_count; i++) {
-		u64 va = (in->target_gpa_base + i) << PAGE_SHIFT;
+static enum hv_status unmap_batch(struct partition *p, u64 gfn_base,
+				  u32 *rep, u32 end, u64 *pfns)
+{
+	enum hv_status s = HV_STATUS_SUCCESS;
+	u32 n = 0;
+
+	for (; *rep < end && n < UNMAP_BATCH; (*rep)++) {
+		u64 va = (gfn_base + *rep) << PAGE_SHIFT;
 		struct pt_leaf leaf;
 
-		if (in->target_gpa_base + i >= MAX_GFN ||
-		    !pt_lookup(&p->npt, va, &leaf) || pt_unmap(&p->npt, va,
-							       PAGE_SIZE)) {
+		if (!pt_lookup(&p->npt, va, &leaf) ||
+		    pt_unmap(&p->npt, va, PAGE_SIZE)) {
 			s = HV_STATUS_INVALID_PARAMETER;
 			break;
 		}
@@ -204,6 +206,27 @@ enum hv_status hc_unmap_gpa_pages(struct hc *c)
 	for (u32 k = 0; k < n; k++)
 		frame_unmap(&frames, pfns[k]);
 	p->mapped_pages -= n;
+	return s;
+}
+
+enum hv_status hc_unmap_gpa_pages(struct hc *c)
+{
+	const struct hv_input_unmap_gpa_pages *in = c->in;
+	enum hv_status s = HV_STATUS_SUCCESS;
+	struct partition *p;
+	u32 i = c->rep_start;
+
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->unmap_flags || in->padding ||
+	    !gfn_range_ok(in->target_gpa_base, c->rep_count))
+		return HV_STATUS_INVALID_PARAMETER;
+	p = map_target(c, in->target_partition_id, &s);
+	if (!p)
+		return s;
+	while (i < c->rep_count && !s)
+		s = unmap_batch(p, in->target_gpa_base, &i, c->rep_count,
+				c->out);
 	c->reps_done = i;
 	spin_unlock(&p->lock);
 	partition_put(p);

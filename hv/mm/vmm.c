@@ -24,6 +24,7 @@ static bool live;
 #define MAIN_STACK_PAGES 8ull
 /* Page offsets in a slot; every gap between them is a guard page. */
 static const u64 ist_page[3] = { 10, 12, 14 };
+static const u64 guarded_page[HV_GUARDED_PAGES] = { 16, 18, 20, 22 };
 
 void *hpa_to_hva(hpa_t pa)
 {
@@ -154,6 +155,21 @@ bool vmm_alloc_stacks(u32 cpu, struct cpu_stacks *out)
 	}
 	spin_unlock(&vmm_lock);
 	return ok;
+}
+
+void *vmm_alloc_guarded_page(u32 cpu, u32 n)
+{
+	u64 va;
+	bool ok;
+
+	if (n >= HV_GUARDED_PAGES)
+		return NULL;
+	va = HV_STACKS_BASE + (cpu * STACK_SLOT_PAGES + guarded_page[n]) *
+			      PAGE_SIZE;
+	spin_lock(&vmm_lock);
+	ok = map_stack_pages(va, 1);
+	spin_unlock(&vmm_lock);
+	return ok ? (void *)(uintptr_t)va : NULL;
 }
 
 bool vmm_map_mmio(hpa_t pa, u64 size)

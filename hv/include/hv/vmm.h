@@ -25,6 +25,12 @@ void vmm_init(void);
 u64 vmm_cr3(void);
 
 bool vmm_alloc_stacks(u32 cpu, struct cpu_stacks *out);
+/*
+ * The n-th (< HV_GUARDED_PAGES) per-CPU page with unmapped pages on
+ * both sides, in the CPU's stack slot: an overrun faults at once.
+ */
+#define HV_GUARDED_PAGES 4
+void *vmm_alloc_guarded_page(u32 cpu, u32 n);
 bool vmm_map_mmio(hpa_t pa, u64 size);
 
 /* Makes one page executable and read-only, or back to RW and NX. */

@@ -176,6 +176,67 @@ static void gpa_maps(void)
 	}
 }
 
+/* Maps n root pages from pfn at gfn, feeding the pool as needed. */
+static void map_range(u64 gfn, u64 pfn, u32 n)
+{
+	const u32 per_call = (4096 - sizeof(struct hv_input_map_gpa_pages)) / 8;
+	u32 done = 0;
+
+	while (done < n) {
+		struct hv_input_map_gpa_pages *in = tk_hc_in();
+		u32 reps = MIN(per_call, n - done);
+		u64 r;
+
+		memset(in, 0, sizeof(*in));
+		in->target_partition_id = id;
+		in->target_gpa_base = gfn + done;
+		in->map_flags = RWX;
+		for (u32 i = 0; i < reps; i++)
+			in->source_gpa_page_list[i] = pfn + done + i;
+		r = tk_hvcall(HVCALL_MAP_GPA_PAGES, reps, 0);
+		done += HV_RESULT_REPS(r);
+		if (tk_status(r) == HV_STATUS_INSUFFICIENT_MEMORY)
+			TK_CHECK_EQ(deposit_new(id, 16), 0);
+		else
+			TK_CHECK_EQ(tk_status(r), 0);
+	}
+}
+
+/*
+ * UnmapGpaPages takes up to 4,095 reps, and the hypervisor keeps each
+ * unmapped frame until one TLB shootdown: around one page of them (512)
+ * the batching must hold. Every frame must come back to the root.
+ */
+static void unmap_reps(void)
+{
+	static const u32 counts[] = { 511, 512, 513, 4095 };
+	u64 gfn = 0x1000;
+
+	for (u32 i = 0; i < ARRAY_SIZE(counts); i++, gfn += 0x1000) {
+		u32 n = counts[i];
+		u8 *mem = tk_alloc_pages(n);
+		u64 pfn = (u64)(uintptr_t)mem >> 12, r;
+
+		map_range(gfn, pfn, n);
+		r = unmap(gfn, n);
+		TK_CHECK_EQ(tk_status(r), 0);
+		TK_CHECK_EQ(HV_RESULT_REPS(r), n);
+		TK_CHECK_EQ(tk_status(unmap(gfn + n - 1, 1)),
+			    HV_STATUS_INVALID_PARAMETER);	/* gone */
+		/* Back in the root's hands: it can deposit them again. */
+		pages[0] = mem;
+		pages[1] = mem + (u64)(n - 1) * 4096;
+		TK_CHECK_EQ(tk_status(tk_deposit(id, pages, 2)), 0);
+	}
+	/* A range past the top of the GPA space, or wrapping, is refused. */
+	TK_CHECK_EQ(tk_status(unmap((1ull << 34) - 2, 3)),
+		    HV_STATUS_INVALID_PARAMETER);
+	TK_CHECK_EQ(tk_status(unmap(~0ull, 2)), HV_STATUS_INVALID_PARAMETER);
+	TK_CHECK_EQ(tk_status(map(~0ull, 0x1000, RWX)),
+		    HV_STATUS_INVALID_PARAMETER);
+	tk_printf("partition_calls: unmapped 511, 512, 513 and 4095 reps\n");
+}
+
 static u16 create_vp(u32 index, u64 flags)
 {
 	struct hv_input_create_vp *in = tk_hc_in();
@@ -314,6 +375,7 @@ void test_main(void)
 	create_starved_then_fed();
 	properties();
 	gpa_maps();
+	unmap_reps();
 	vps();
 	teardown();
 }
