@@ -11,34 +11,56 @@
 #define MAP_FLAGS_SUPPORTED (HV_MAP_GPA_PERMISSIONS_MASK | \
 			     HV_MAP_GPA_ADJUSTABLE)
 
-/* Self (the root's own pool) or a child not yet finalized. */
-static struct partition *pool_target(struct hc *c, u64 id, bool deposit,
-				     enum hv_status *s)
+/* Self (the root's own pool) or a child. */
+static struct partition *pool_target(struct hc *c, u64 id, enum hv_status *s)
 {
-	struct partition *p;
-
 	if (!hc_allowed(c, HV_PRIV_ACCESS_MEMORY_POOL)) {
 		*s = HV_STATUS_ACCESS_DENIED;
 		return NULL;
 	}
-	p = hc_target(c, id, true, s);
-	if (p && deposit && READ_ONCE(p->state) == PARTITION_FINALIZED) {
-		partition_put(p);
-		*s = HV_STATUS_INVALID_PARTITION_STATE;
-		return NULL;
-	}
-	return p;
+	return hc_target(c, id, true, s);
+}
+
+static bool takes_deposits(const struct partition *p)
+{
+	return p->state == PARTITION_CREATED ||
+	       p->state == PARTITION_INITIALIZED;
+}
+
+/*
+ * Into the pool under the lock, while the partition still takes them:
+ * a finalize or delete that began meanwhile would leave them stranded,
+ * so they go back to the root instead.
+ */
+static enum hv_status pool_fill(struct partition *p,
+				const struct hv_input_deposit_memory *in,
+				u32 from, u32 to)
+{
+	bool ok;
+
+	spin_lock(&p->lock);
+	ok = takes_deposits(p);
+	for (u32 j = from; ok && j < to; j++)
+		pool_deposit(&p->pool, hpa(in->gpa_page_list[j] << PAGE_SHIFT));
+	spin_unlock(&p->lock);
+	for (u32 j = from; !ok && j < to; j++)
+		root_reclaim_page(p, hpa(in->gpa_page_list[j] << PAGE_SHIFT));
+	return ok ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARTITION_STATE;
 }
 
 enum hv_status hc_deposit_memory(struct hc *c)
 {
 	const struct hv_input_deposit_memory *in = c->in;
-	enum hv_status s = HV_STATUS_SUCCESS;
-	struct partition *p = pool_target(c, in->partition_id, true, &s);
+	enum hv_status s = HV_STATUS_SUCCESS, fill;
+	struct partition *p = pool_target(c, in->partition_id, &s);
 	u32 i;
 
 	if (!p)
 		return s;
+	if (!takes_deposits(p)) {	/* checked again under the lock */
+		partition_put(p);
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	}
 	/* Take every page from the root first, flush once, then use them. */
 	for (i = c->rep_start; i < c->rep_count; i++) {
 		if (!root_give_page(p, in->gpa_page_list[i])) {
@@ -47,11 +69,10 @@ enum hv_status hc_deposit_memory(struct hc *c)
 		}
 	}
 	partition_flush_tlbs(root_partition);
-	for (u32 j = c->rep_start; j < i; j++)
-		pool_deposit(&p->pool, hpa(in->gpa_page_list[j] << PAGE_SHIFT));
-	c->reps_done = i;
+	fill = pool_fill(p, in, c->rep_start, i);
+	c->reps_done = fill ? c->rep_start : i;
 	partition_put(p);
-	return s;
+	return fill ? fill : s;
 }
 
 enum hv_status hc_withdraw_memory(struct hc *c)
@@ -59,7 +80,7 @@ enum hv_status hc_withdraw_memory(struct hc *c)
 	const struct hv_input_withdraw_memory *in = c->in;
 	u64 *out = c->out;
 	enum hv_status s = HV_STATUS_SUCCESS;
-	struct partition *p = pool_target(c, in->partition_id, false, &s);
+	struct partition *p = pool_target(c, in->partition_id, &s);
 	u32 i;
 
 	if (!p)
@@ -84,7 +105,7 @@ enum hv_status hc_get_memory_balance(struct hc *c)
 	const struct hv_input_withdraw_memory *in = c->in;
 	struct hv_output_get_memory_balance *out = c->out;
 	enum hv_status s = HV_STATUS_SUCCESS;
-	struct partition *p = pool_target(c, in->partition_id, false, &s);
+	struct partition *p = pool_target(c, in->partition_id, &s);
 
 	if (!p)
 		return s;

@@ -156,8 +156,9 @@ enum hv_status hc_set_partition_property(struct hc *c)
 	if (!p)
 		return s;
 	spin_lock(&p->lock);
-	s = p->state == PARTITION_FINALIZED ? HV_STATUS_INVALID_PARTITION_STATE
-		: set_property(p, in->property_code, in->value);
+	s = p->state >= PARTITION_FINALIZING ?
+		HV_STATUS_INVALID_PARTITION_STATE :
+		set_property(p, in->property_code, in->value);
 	spin_unlock(&p->lock);
 	partition_put(p);
 	return s;

@@ -8,9 +8,12 @@
 #include <hv/virt.h>
 #include "hypercall.h"
 
-/* A child's VP, with the partition referenced and initialized. */
-static struct vp *child_vp(struct hc *c, u64 id, u32 index,
-			   struct partition **pp, enum hv_status *s)
+/*
+ * A child's VP, claimed for this call (see hv/partition.h), with the
+ * partition referenced. put_child_vp() gives both back.
+ */
+static struct vp *claim_child_vp(struct hc *c, u64 id, u32 index,
+				 struct partition **pp, enum hv_status *s)
 {
 	struct partition *p;
 	struct vp *vp;
@@ -22,15 +25,19 @@ static struct vp *child_vp(struct hc *c, u64 id, u32 index,
 	p = hc_target(c, id, false, s);
 	if (!p)
 		return NULL;
-	vp = partition_vp(p, index);
-	if (!vp || READ_ONCE(p->state) != PARTITION_INITIALIZED) {
-		*s = vp ? HV_STATUS_INVALID_PARTITION_STATE :
-			  HV_STATUS_INVALID_VP_INDEX;
+	*s = partition_claim_vp(p, index, &vp);
+	if (*s) {
 		partition_put(p);
 		return NULL;
 	}
 	*pp = p;
 	return vp;
+}
+
+static void put_child_vp(struct partition *p, struct vp *vp)
+{
+	partition_release_vp(vp);
+	partition_put(p);
 }
 
 enum hv_status hc_create_vp(struct hc *c)
@@ -62,19 +69,28 @@ enum hv_status hc_create_vp(struct hc *c)
 	return s;
 }
 
+/* Under the lock: a VP no call has claimed cannot be claimed meanwhile. */
 enum hv_status hc_delete_vp(struct hc *c)
 {
 	const struct hv_input_delete_vp *in = c->in;
 	struct partition *p;
-	enum hv_status s;
-	struct vp *vp = child_vp(c, in->partition_id, in->vp_index, &p, &s);
+	enum hv_status s = HV_STATUS_SUCCESS;
+	struct vp *vp;
 
-	if (!vp)
+	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
+		return HV_STATUS_ACCESS_DENIED;
+	p = hc_target(c, in->partition_id, false, &s);
+	if (!p)
 		return s;
 	spin_lock(&p->lock);
-	if (__atomic_load_n(&vp->running, __ATOMIC_ACQUIRE)) {
+	vp = partition_vp(p, in->vp_index);
+	if (!vp)
+		s = HV_STATUS_INVALID_VP_INDEX;
+	else if (p->state != PARTITION_INITIALIZED)
+		s = HV_STATUS_INVALID_PARTITION_STATE;
+	else if (__atomic_load_n(&vp->running, __ATOMIC_ACQUIRE))
 		s = HV_STATUS_INVALID_VP_STATE;
-	} else {
+	if (!s) {
 		WRITE_ONCE(p->vps[in->vp_index], NULL);
 		vp_destroy(vp);
 	}
@@ -83,14 +99,16 @@ enum hv_status hc_delete_vp(struct hc *c)
 	return s;
 }
 
-/* The VP a register call names: a child's, or the caller's own. */
+/*
+ * The VP a register call names: a child's (claimed, so it is not running
+ * and cannot be deleted meanwhile), or the caller's own.
+ */
 static struct vp *reg_target(struct hc *c, struct partition **pp,
 			     enum hv_status *s)
 {
 	const struct hv_input_vp_registers *in = c->in;
 	bool self = in->partition_id == HV_PARTITION_ID_SELF ||
 		    in->partition_id == c->self->id;
-	struct vp *vp;
 
 	if (!hc_allowed(c, self ? HV_PRIV_ACCESS_VP_REGISTERS :
 				  HV_PRIV_CREATE_PARTITIONS)) {
@@ -102,16 +120,21 @@ static struct vp *reg_target(struct hc *c, struct partition **pp,
 		return NULL;
 	}
 	if (!self)
-		return child_vp(c, in->partition_id, in->vp_index, pp, s);
+		return claim_child_vp(c, in->partition_id, in->vp_index, pp,
+				      s);
 	if (!hc_allowed(c, HV_PRIV_ACCESS_VP_REGISTERS) ||
 	    in->vp_index != c->caller->index) {
 		*s = HV_STATUS_ACCESS_DENIED;
 		return NULL;
 	}
-	vp = c->caller;
-	*pp = c->self;
-	__atomic_fetch_add(&vp->part->refs, 1, __ATOMIC_ACQUIRE);
-	return vp;
+	*pp = NULL;
+	return c->caller;
+}
+
+static void put_reg_target(struct partition *p, struct vp *vp)
+{
+	if (p)
+		put_child_vp(p, vp);
 }
 
 static enum hv_status get_reg(struct vp *vp, u32 name,
@@ -147,12 +170,10 @@ enum hv_status hc_get_vp_registers(struct hc *c)
 
 	if (!vp)
 		return s;
-	if (vp != c->caller && __atomic_load_n(&vp->running, __ATOMIC_ACQUIRE))
-		s = HV_STATUS_INVALID_VP_STATE;
 	for (i = c->rep_start; i < c->rep_count && !s; i++)
 		s = get_reg(vp, names[i], &out[i]);
 	c->reps_done = s ? i - 1 : i;
-	partition_put(p);
+	put_reg_target(p, vp);
 	return s;
 }
 
@@ -198,14 +219,12 @@ enum hv_status hc_set_vp_registers(struct hc *c)
 
 	if (!vp)
 		return s;
-	if (vp != c->caller && __atomic_load_n(&vp->running, __ATOMIC_ACQUIRE))
-		s = HV_STATUS_INVALID_VP_STATE;
 	for (i = c->rep_start; i < c->rep_count && !s; i++)
 		s = regs[i].reserved1 || regs[i].reserved2 ?
 			HV_STATUS_INVALID_PARAMETER :
 			set_reg(vp, regs[i].name, &regs[i].value);
 	c->reps_done = s ? i - 1 : i;
-	partition_put(p);
+	put_reg_target(p, vp);
 	return s;
 }
 
@@ -230,11 +249,30 @@ enum hv_status hc_install_intercept(struct hc *c)
 	return s;
 }
 
+static void deliver_interrupt(struct partition *p, struct vp *vp,
+			      const struct hv_input_assert_virtual_interrupt *in)
+{
+	bool nmi = in->interrupt_type == HV_INTERRUPT_TYPE_NMI;
+
+	if (partition_has_lapic(p)) {
+		if (nmi)
+			irq_nmi(vp, NULL);
+		else
+			irq_fixed(vp, (u8)in->vector, NULL);
+		return;
+	}
+	if (nmi)
+		WRITE_ONCE(vp->pending_nmi, true);
+	else
+		WRITE_ONCE(vp->pending_irq, in->vector + 1);
+	vp_kick(vp);
+}
+
 enum hv_status hc_assert_virtual_interrupt(struct hc *c)
 {
 	const struct hv_input_assert_virtual_interrupt *in = c->in;
+	enum hv_status s = HV_STATUS_SUCCESS;
 	struct partition *p;
-	enum hv_status s;
 	struct vp *vp;
 
 	if (!hc_allowed(c, HV_PRIV_CREATE_PARTITIONS))
@@ -246,24 +284,20 @@ enum hv_status hc_assert_virtual_interrupt(struct hc *c)
 	    (in->interrupt_type != HV_INTERRUPT_TYPE_FIXED &&
 	     in->interrupt_type != HV_INTERRUPT_TYPE_NMI))
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(c, in->partition_id, (u32)in->dest_addr, &p, &s);
-	if (!vp)
+	p = hc_target(c, in->partition_id, false, &s);
+	if (!p)
 		return s;
 	spin_lock(&p->lock);	/* keeps the VP from being deleted */
-	if (partition_has_lapic(p) &&
-	    in->interrupt_type == HV_INTERRUPT_TYPE_NMI)
-		irq_nmi(vp, NULL);
-	else if (partition_has_lapic(p))
-		irq_fixed(vp, (u8)in->vector, NULL);
-	else if (in->interrupt_type == HV_INTERRUPT_TYPE_NMI)
-		WRITE_ONCE(vp->pending_nmi, true);
+	vp = partition_vp(p, (u32)in->dest_addr);
+	if (!vp)
+		s = HV_STATUS_INVALID_VP_INDEX;
+	else if (p->state != PARTITION_INITIALIZED)
+		s = HV_STATUS_INVALID_PARTITION_STATE;
 	else
-		WRITE_ONCE(vp->pending_irq, in->vector + 1);
-	if (!partition_has_lapic(p))
-		vp_kick(vp);
+		deliver_interrupt(p, vp, in);
 	spin_unlock(&p->lock);
 	partition_put(p);
-	return HV_STATUS_SUCCESS;
+	return s;
 }
 
 enum hv_status hc_start_virtual_processor(struct hc *c)
@@ -356,13 +390,9 @@ enum hv_status hc_dispatch_vp(struct hc *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (in->flags & ~(HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND | 0x40u))
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(c, in->partition_id, in->vp_index, &p, &s);
+	vp = claim_child_vp(c, in->partition_id, in->vp_index, &p, &s);
 	if (!vp)
-		return s;
-	if (__atomic_exchange_n(&vp->running, true, __ATOMIC_ACQUIRE)) {
-		partition_put(p);
-		return HV_STATUS_INVALID_VP_STATE;	/* running elsewhere */
-	}
+		return s;	/* INVALID_VP_STATE: running elsewhere */
 	if (in->flags & HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND)
 		vp->intercept_suspend = false;
 	if (vp->explicit_suspend || vp->dispatch_suspend)
@@ -373,8 +403,7 @@ enum hv_status hc_dispatch_vp(struct hc *c)
 				HV_VP_DISPATCH_EVENT_INTERCEPT);
 	else
 		dispatch_vp(c, vp);
-	__atomic_store_n(&vp->running, false, __ATOMIC_RELEASE);
-	partition_put(p);
+	put_child_vp(p, vp);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -391,7 +420,8 @@ enum hv_status hc_map_vp_state_page(struct hc *c)
 	if (in->type != HV_VP_STATE_PAGE_INTERCEPT_MESSAGE || in->flags ||
 	    in->input_vtl || in->requested_map_location)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(c, in->partition_id, in->vp_index, &p, &s);
+	/* Claimed: a running VP may be writing its intercept message. */
+	vp = claim_child_vp(c, in->partition_id, in->vp_index, &p, &s);
 	if (!vp)
 		return s;
 	spin_lock(&p->lock);
@@ -412,7 +442,7 @@ enum hv_status hc_map_vp_state_page(struct hc *c)
 	}
 	out->map_location = hpa_u64(vp->state_page) >> PAGE_SHIFT;
 	spin_unlock(&p->lock);
-	partition_put(p);
+	put_child_vp(p, vp);
 	return s;
 }
 
@@ -428,7 +458,7 @@ enum hv_status hc_unmap_vp_state_page(struct hc *c)
 	if (in->type != HV_VP_STATE_PAGE_INTERCEPT_MESSAGE || in->flags ||
 	    in->input_vtl)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(c, in->partition_id, in->vp_index, &p, &s);
+	vp = claim_child_vp(c, in->partition_id, in->vp_index, &p, &s);
 	if (!vp)
 		return s;
 	spin_lock(&p->lock);
@@ -442,6 +472,6 @@ enum hv_status hc_unmap_vp_state_page(struct hc *c)
 		vp->state_page = INVALID_HPA;
 	}
 	spin_unlock(&p->lock);
-	partition_put(p);
+	put_child_vp(p, vp);
 	return s;
 }

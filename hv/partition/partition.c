@@ -129,6 +129,30 @@ struct vp *partition_vp(struct partition *p, u32 index)
 	return index < MAX_VPS ? READ_ONCE(p->vps[index]) : NULL;
 }
 
+enum hv_status partition_claim_vp(struct partition *p, u32 index,
+				  struct vp **out)
+{
+	enum hv_status s = HV_STATUS_SUCCESS;
+	struct vp *vp;
+
+	spin_lock(&p->lock);
+	vp = partition_vp(p, index);
+	if (!vp)
+		s = HV_STATUS_INVALID_VP_INDEX;
+	else if (p->state != PARTITION_INITIALIZED)
+		s = HV_STATUS_INVALID_PARTITION_STATE;
+	else if (__atomic_exchange_n(&vp->running, true, __ATOMIC_ACQUIRE))
+		s = HV_STATUS_INVALID_VP_STATE;	/* another call has it */
+	spin_unlock(&p->lock);
+	*out = s ? NULL : vp;
+	return s;
+}
+
+void partition_release_vp(struct vp *vp)
+{
+	__atomic_store_n(&vp->running, false, __ATOMIC_RELEASE);
+}
+
 /* Every child GPA mapping drops its hold on the root page behind it. */
 static bool release_mapping(const struct pt_leaf *leaf, void *ctx)
 {
@@ -154,11 +178,13 @@ static void wait_vps_stopped(struct partition *p)
 enum hv_status partition_finalize(struct partition *p)
 {
 	spin_lock(&p->lock);
-	if (p->state == PARTITION_FINALIZED || p->is_root) {
+	if (p->is_root || (p->state != PARTITION_CREATED &&
+			   p->state != PARTITION_INITIALIZED)) {
 		spin_unlock(&p->lock);
 		return HV_STATUS_INVALID_PARTITION_STATE;
 	}
-	p->state = PARTITION_FINALIZED;	/* dispatches stop at their next exit */
+	/* Dispatches stop at their next exit; no VP can be claimed anew. */
+	p->state = PARTITION_FINALIZING;
 	spin_unlock(&p->lock);
 	wait_vps_stopped(p);
 	spin_lock(&p->lock);
@@ -173,6 +199,7 @@ enum hv_status partition_finalize(struct partition *p)
 		p->npt_ready = false;
 		p->mapped_pages = 0;
 	}
+	p->state = PARTITION_FINALIZED;
 	spin_unlock(&p->lock);
 	return HV_STATUS_SUCCESS;
 }
@@ -184,16 +211,18 @@ enum hv_status partition_delete(struct partition *p)
 	if (p->is_root)
 		return HV_STATUS_INVALID_PARTITION_STATE;
 	spin_lock(&p->lock);
-	if (p->state == PARTITION_INITIALIZED) {
+	if (p->state != PARTITION_CREATED && p->state != PARTITION_FINALIZED) {
 		spin_unlock(&p->lock);
 		return HV_STATUS_INVALID_PARTITION_STATE;
 	}
+	p->state = PARTITION_DELETED;	/* only one caller gets here */
 	spin_unlock(&p->lock);
 	/* Pages the root did not withdraw go back to it now. */
 	while (hpa_valid(page = pool_withdraw(&p->pool)))
 		root_reclaim_page(p, page);
 	spin_lock(&table_lock);
-	table[p->slot] = NULL;
+	if (table[p->slot] == p)
+		table[p->slot] = NULL;
 	spin_unlock(&table_lock);
 	partition_put(p);	/* the table's reference */
 	return HV_STATUS_SUCCESS;

@@ -180,3 +180,7 @@ CASES += [linux("children", 2, "2G", [
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
+CASES += [tk("races", smp=2, expect=[
+    r"races: 3000 delete/delete and 1000 deposit/delete rounds",
+    r"races: 2000 VP delete/delete and registers/delete rounds"],
+    timeout=300)]

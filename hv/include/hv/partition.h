@@ -5,8 +5,16 @@
  *
  * Lifetime: a partition is found through partition_get(), which takes a
  * reference; partition_put() drops it. DeletePartition unlinks it from
- * the table and the last reference frees it. Lock order: partition
- * table, then partition->lock, then a page pool or the frame table.
+ * the table (once: it moves the state to DELETED under the lock) and the
+ * last reference frees it. Lock order: partition table, then
+ * partition->lock, then the root partition's lock, then a page pool or
+ * the frame table.
+ *
+ * A child's VP lives until DeleteVp or FinalizePartition frees it. Code
+ * outside the partition lock may use one only while it holds the VP's
+ * claim (vp->running, taken under the lock while the partition is
+ * INITIALIZED: partition_claim_vp); DeleteVp refuses a claimed VP and
+ * finalize waits for claims to end. Otherwise hold the lock.
  */
 #ifndef HV_PARTITION_H
 #define HV_PARTITION_H
@@ -21,10 +29,18 @@
 #define MAX_PARTITIONS 64
 #define MAX_VPS HV_MAX_CPUS
 
+/*
+ * Every transition happens under partition->lock and checks the state it
+ * leaves, so of two racing calls exactly one makes it (the other gets
+ * INVALID_PARTITION_STATE). Deposits and VP claims also check the state
+ * under the lock, so none lands once finalize or delete has begun.
+ */
 enum partition_state {
 	PARTITION_CREATED,	/* properties and deposits only */
 	PARTITION_INITIALIZED,	/* NPT and VPs exist; it can run */
+	PARTITION_FINALIZING,	/* finalize is tearing it down */
 	PARTITION_FINALIZED,	/* torn down; withdraw and delete only */
+	PARTITION_DELETED,	/* unlinked; only references keep it */
 };
 
 struct vp;
@@ -78,8 +94,20 @@ enum hv_status partition_initialize(struct partition *p);
 enum hv_status partition_finalize(struct partition *p);
 enum hv_status partition_delete(struct partition *p);
 
-/* A VP of p by index, or NULL (no reference: VPs live as long as p). */
+/*
+ * A VP of p by index, or NULL. No claim: only for the root's VPs (never
+ * freed) or under p->lock.
+ */
 struct vp *partition_vp(struct partition *p, u32 index);
+
+/*
+ * Claims VP index of an initialized child for exclusive use outside the
+ * lock (see above): HV_STATUS_SUCCESS and *out, or why not (no such VP,
+ * not initialized, claimed by another call or running).
+ */
+enum hv_status partition_claim_vp(struct partition *p, u32 index,
+				  struct vp **out);
+void partition_release_vp(struct vp *vp);
 
 /* InstallIntercept (TLFS); see docs/abi.md for what is supported. */
 enum hv_status partition_install_intercept(struct partition *p, u32 type,
