@@ -5,6 +5,7 @@
 #include <hv/mm.h>
 #include <hv/percpu.h>
 #include <hv/root.h>
+#include <hv/rootapic.h>
 #include <hv/virt.h>
 #include "hypercall.h"
 
@@ -317,12 +318,7 @@ enum hv_status hc_start_virtual_processor(struct hc *c)
 	vp = partition_vp(c->self, in->vp_index);
 	if (!vp)
 		return HV_STATUS_INVALID_VP_INDEX;
-	if (__atomic_load_n(&vp->started, __ATOMIC_ACQUIRE))
-		return HV_STATUS_INVALID_VP_STATE;
-	virt_vp_load_context(vp, &in->context);
-	__atomic_store_n(&vp->started, true, __ATOMIC_RELEASE);
-	cpu_wake(vp->index);
-	return HV_STATUS_SUCCESS;
+	return root_vp_start(vp, &in->context);
 }
 
 static void dispatch_result(struct hc *c, u32 state, u32 event)

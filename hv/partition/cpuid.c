@@ -14,6 +14,8 @@
 #define LEAF7_EBX_TSC_ADJUST BIT(1)
 #define LEAF7_EBX_AVX2 BIT(5)
 #define LEAF7_EBX_AVX512 (0xffffull << 16)
+#define LEAF7_ECX_PKU BIT(3)
+#define LEAF7_ECX_OSPKE BIT(4)
 #define EXT1_ECX_SVM BIT(2)
 
 /* Hyper-V feature bits (CPUID 0x40000003 EDX, 0x40000004 EAX). */
@@ -113,9 +115,18 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 		}
 		break;
 	case 7:
-		if (!v->root && subleaf == 0)
+		if (subleaf != 0)
+			break;
+		/* OSPKE mirrors the caller's CR4.PKE, as OSXSAVE does. */
+		r->ecx &= ~(u32)LEAF7_ECX_OSPKE;
+		if (v->root && v->pke)
+			r->ecx |= LEAF7_ECX_OSPKE;
+		/* PKRU is XSAVE state, which is not switched for children. */
+		if (!v->root) {
 			r->ebx &= ~(u32)(LEAF7_EBX_AVX2 | LEAF7_EBX_AVX512 |
 					 LEAF7_EBX_TSC_ADJUST);
+			r->ecx &= ~(u32)LEAF7_ECX_PKU;
+		}
 		break;
 	case 0xd:
 		if (!v->root)

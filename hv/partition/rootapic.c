@@ -56,13 +56,33 @@ static void deliver_init_sipi(struct vp *target, u32 mode, u32 low)
 		return;
 	}
 	/* SIPI: only a CPU waiting for one (or about to) takes it. */
-	if (READ_ONCE(target->started) &&
-	    !__atomic_load_n(&target->init_pending, __ATOMIC_ACQUIRE))
-		return;
-	__atomic_store_n(&target->sipi_vector, (low & 0xff) + 1,
-			 __ATOMIC_RELEASE);
-	__atomic_store_n(&target->started, true, __ATOMIC_RELEASE);
-	cpu_wake(target->index);
+	spin_lock(&target->start_lock);
+	if (!READ_ONCE(target->started) ||
+	    __atomic_load_n(&target->init_pending, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&target->sipi_vector, (low & 0xff) + 1,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&target->started, true, __ATOMIC_RELEASE);
+		cpu_wake(target->index);
+	}
+	spin_unlock(&target->start_lock);
+}
+
+enum hv_status root_vp_start(struct vp *vp,
+			     const struct hv_initial_vp_context *ctx)
+{
+	enum hv_status s = HV_STATUS_INVALID_VP_STATE;
+
+	spin_lock(&vp->start_lock);
+	if (!__atomic_load_n(&vp->started, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vp->init_pending, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vp->sipi_vector, __ATOMIC_ACQUIRE))
+		s = virt_vp_load_context(vp, ctx);
+	if (!s) {
+		__atomic_store_n(&vp->started, true, __ATOMIC_RELEASE);
+		cpu_wake(vp->index);
+	}
+	spin_unlock(&vp->start_lock);
+	return s;
 }
 
 /* An ICR write by the root: INIT/SIPI are ours, the rest is sent. */

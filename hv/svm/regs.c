@@ -5,7 +5,16 @@
 #include <hv/virt.h>
 #include <x86/cpu.h>
 #include <x86/msr.h>
+#include <x86/regcheck.h>
 #include "svm_int.h"
+
+/* What this CPU allows in CR3 and CR4 (set once, at boot). */
+static struct x86_reg_limits limits;
+
+void svm_regs_init(void)
+{
+	x86_reg_limits_read(&limits);
+}
 
 #define GPR(r) (u8)(__builtin_offsetof(struct vp_gprs, r) / 8)
 /* Hyper-V order (RAX RCX RDX RBX RSP RBP RSI RDI R8-R15) -> vp_gprs. */
@@ -19,6 +28,8 @@ static u64 *gpr_slot(struct vp *vp, u32 name)
 {
 	u32 i = name - HV_REG_RAX;
 
+	if (name >= HV_REG_DR0 && name <= HV_REG_DR3)
+		return &vp->dr[name - HV_REG_DR0];	/* run.c loads them */
 	if (i >= 16)
 		return NULL;
 	if (name == HV_REG_RAX)
@@ -37,6 +48,7 @@ static u64 *plain_slot(struct vmcb *v, u32 name)
 	case HV_REG_CR2: return &v->save.cr2;
 	case HV_REG_CR3: return &v->save.cr3;
 	case HV_REG_CR4: return &v->save.cr4;
+	case HV_REG_DR6: return &v->save.dr6;
 	case HV_REG_DR7: return &v->save.dr7;
 	case HV_REG_PAT: return &v->save.g_pat;
 	case HV_REG_KERNEL_GS_BASE: return &v->save.kernel_gs_base;
@@ -139,7 +151,7 @@ static enum hv_status set_special(struct vp *vp, u32 name, u64 lo, u64 hi)
 		v->save.rflags = lo | 0x2;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_EFER:
-		if (lo & ~EFER_SETTABLE)
+			if ((lo & ~EFER_SETTABLE) || !x86_efer_valid(lo))
 			return HV_STATUS_INVALID_PARAMETER;
 		v->save.efer = lo | EFER_SVME;
 		return HV_STATUS_SUCCESS;
@@ -167,8 +179,37 @@ static enum hv_status set_special(struct vp *vp, u32 name, u64 lo, u64 hi)
 	}
 }
 
-enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
-			       const struct hv_register_value *val)
+/* A value the register may hold on its own (x86/regcheck.h). */
+static bool value_valid(u32 name, u64 v)
+{
+	switch (name) {
+	case HV_REG_CR0: return x86_cr0_valid(v);
+	case HV_REG_CR3: return x86_cr3_valid(&limits, v);
+	case HV_REG_CR4: return x86_cr4_valid(&limits, v);
+	case HV_REG_DR6:
+	case HV_REG_DR7: return x86_dr6_dr7_valid(v);
+	case HV_REG_PAT: return x86_pat_valid(v);
+	default: return true;
+	}
+}
+
+bool svm_context_valid(const struct hv_initial_vp_context *c)
+{
+	return value_valid(HV_REG_CR0, c->cr0) &&
+	       value_valid(HV_REG_CR3, c->cr3) &&
+	       value_valid(HV_REG_CR4, c->cr4) && x86_efer_valid(c->efer) &&
+	       (!c->msr_cr_pat || x86_pat_valid(c->msr_cr_pat)) &&
+	       x86_mode_consistent(c->cr0, c->cr4, c->efer, c->cs.attributes);
+}
+
+static bool mode_consistent(const struct vmcb *v)
+{
+	return x86_mode_consistent(v->save.cr0, v->save.cr4, v->save.efer,
+				   hv_attr_from_vmcb(v->save.cs.attrib));
+}
+
+static enum hv_status set_one(struct vp *vp, u32 name,
+			      const struct hv_register_value *val)
 {
 	struct vmcb *v = vp_vmcb(vp);
 	u64 *slot = gpr_slot(vp, name);
@@ -177,6 +218,8 @@ enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
 	if (!slot)
 		slot = plain_slot(v, name);
 	if (slot) {
+		if (!value_valid(name, val->low))
+			return HV_STATUS_INVALID_PARAMETER;
 		*slot = val->low;
 		if (name == HV_REG_CR0 || name == HV_REG_CR4 ||
 		    name == HV_REG_CR3)
@@ -196,6 +239,38 @@ enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
 		return HV_STATUS_SUCCESS;
 	}
 	return set_special(vp, name, val->low, val->high);
+}
+
+static bool changes_mode(u32 name)
+{
+	return name == HV_REG_CR0 || name == HV_REG_CR4 ||
+	       name == HV_REG_EFER || name == HV_REG_CS;
+}
+
+/*
+ * A root VP runs again at once, and VMRUN would refuse an inconsistent
+ * mode: such a change is undone and refused. A child's registers may
+ * pass through inconsistent states while the root sets them one by one;
+ * if it runs so, it stops with an INVALID_VP_REGISTER_VALUE message.
+ */
+enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
+			       const struct hv_register_value *val)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u64 cr0 = v->save.cr0, cr4 = v->save.cr4, efer = v->save.efer;
+	struct vmcb_seg cs = v->save.cs;
+	u8 cpl = v->save.cpl;
+	enum hv_status st = set_one(vp, name, val);
+
+	if (st || !vp->part->is_root || !changes_mode(name) ||
+	    mode_consistent(v))
+		return st;
+	v->save.cr0 = cr0;
+	v->save.cr4 = cr4;
+	v->save.efer = efer;
+	v->save.cs = cs;
+	v->save.cpl = cpl;
+	return HV_STATUS_INVALID_PARAMETER;
 }
 
 /*

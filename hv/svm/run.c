@@ -21,6 +21,7 @@
 
 #define RFLAGS_IF BIT(9)
 #define CR4_OSXSAVE BIT(18)
+#define CR4_PKE BIT(22)
 #define V_TPR_MASK 0xfull
 #define V_IRQ BIT(8)
 #define V_IGN_TPR BIT(20)
@@ -188,6 +189,7 @@ static void emulate_cpuid(struct vp *vp)
 		.max_vps = MAX_VPS,
 		.max_lps = nr_cpus,
 		.osxsave = v->save.cr4 & CR4_OSXSAVE,
+		.pke = v->save.cr4 & CR4_PKE,
 		.lapic = partition_has_lapic(vp->part),
 	};
 
@@ -373,6 +375,24 @@ static void fpu_to_root(struct vp *root, struct vp *child, u64 xcr0)
 	}
 }
 
+/*
+ * DR0-3 are not in the VMCB: the child's are loaded while it runs and
+ * the root's put back after, so neither sees nor moves the other's
+ * breakpoints. Only registers that differ are written (usually none).
+ */
+static void switch_dr0_3(u64 save[4], const u64 load[4])
+{
+	read_dr0_3(save);
+	if (save[0] != load[0])
+		write_dr0(load[0]);
+	if (save[1] != load[1])
+		write_dr1(load[1]);
+	if (save[2] != load[2])
+		write_dr2(load[2]);
+	if (save[3] != load[3])
+		write_dr3(load[3]);
+}
+
 static enum exit_action child_exit(struct percpu *cpu, struct vp *vp);
 static enum exit_action child_exit_rare(struct vp *vp, u64 code);
 
@@ -420,7 +440,9 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp)
 	u64 xcr0 = fpu_to_child(root, vp);
 	/* RDTSCP and RDPID read the real MSR: the child's, while it runs. */
 	u64 root_tsc_aux = cpu_has_tsc_aux() ? rdmsr(MSR_TSC_AUX) : 0;
+	u64 root_dr[4];
 
+	switch_dr0_3(root_dr, vp->dr);
 	if (cpu_has_tsc_aux())
 		wrmsr(MSR_TSC_AUX, vp->tsc_aux);
 	while (READ_ONCE(vp->part->state) == PARTITION_INITIALIZED) {
@@ -439,6 +461,7 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp)
 	}
 	if (cpu_has_tsc_aux())
 		wrmsr(MSR_TSC_AUX, root_tsc_aux);
+	switch_dr0_3(vp->dr, root_dr);
 	fpu_to_root(root, vp, xcr0);
 	return dispatch_results[a];
 }

@@ -55,4 +55,9 @@ void svm_inject_exception(struct vp *vp, u8 vector, bool has_error,
 /* vmrun.S: load guest GPRs, VMLOAD, VMRUN, VMSAVE, save GPRs, VMLOAD host. */
 void svm_vmrun(struct vp_gprs *gprs, u64 vmcb_pa, u64 host_vmcb_pa);
 
+/* Reads the CPU's register limits (regs.c); once, at boot. */
+void svm_regs_init(void);
+/* A context's control registers and mode: would VMRUN take them? */
+bool svm_context_valid(const struct hv_initial_vp_context *c);
+
 #endif

@@ -75,6 +75,7 @@ bool virt_global_init(void)
 	if (!hpa_valid(svm_iopm_child) || !hpa_valid(svm_msrpm_child) ||
 	    !hpa_valid(svm_msrpm_root))
 		return false;
+	svm_regs_init();
 	memset(hpa_to_hva(svm_iopm_child), 0xff, IOPM_PAGES * PAGE_SIZE);
 	map = hpa_to_hva(svm_msrpm_child);
 	memset(map, 0xff, MSRPM_PAGES * PAGE_SIZE);
@@ -187,10 +188,13 @@ static void seg_from_hv(struct vmcb_seg *s, const struct hv_x64_segment_register
 	    r->base);
 }
 
-void virt_vp_load_context(struct vp *vp, const struct hv_initial_vp_context *c)
+enum hv_status virt_vp_load_context(struct vp *vp,
+				    const struct hv_initial_vp_context *c)
 {
 	struct vmcb *v = vp_vmcb(vp);
 
+	if (!svm_context_valid(c))
+		return HV_STATUS_INVALID_PARAMETER;
 	v->save.rip = c->rip;
 	v->save.rsp = c->rsp;
 	v->save.rflags = c->rflags | 0x2;
@@ -210,6 +214,7 @@ void virt_vp_load_context(struct vp *vp, const struct hv_initial_vp_context *c)
 	v->save.cr4 = c->cr4;
 	v->save.g_pat = c->msr_cr_pat ? c->msr_cr_pat : DEFAULT_PAT;
 	v->save.cpl = (u8)(c->cs.selector & 3);
+	return HV_STATUS_SUCCESS;
 }
 
 void svm_inject_exception(struct vp *vp, u8 vector, bool has_error,

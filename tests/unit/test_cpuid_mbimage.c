@@ -56,6 +56,10 @@ TEST(cpuid_lapic_child_gets_linux_enlightenments)
 	r = (struct cpuid_result){ 0, ~0u, 0, 0 };
 	cpuid_filter(&lc, 7, 0, &r);
 	CHECK_EQ(r.ebx & BIT(1), 0);			/* TSC_ADJUST */
+	r = (struct cpuid_result){ 0, 0, ~0u, 0 };
+	lc.pke = true;
+	cpuid_filter(&lc, 7, 0, &r);
+	CHECK_EQ(r.ecx & (BIT(3) | BIT(4)), 0);		/* PKRU not switched */
 	/* A child without a LAPIC gets none of it. */
 	cpuid_filter(&child, HV_CPUID_FEATURES, 0, &r);
 	CHECK_EQ(r.edx, 0);
@@ -69,6 +73,14 @@ TEST(cpuid_root_sees_microhv_without_svm)
 	root.privileges = cpuid_root_privileges();
 	cpuid_filter(&root, 0x80000001u, 0, &r);
 	CHECK_EQ(r.ecx & BIT(2), 0);
+	/* PKU stays; OSPKE follows the root's CR4.PKE, not ours. */
+	r = (struct cpuid_result){ 0, 0, BIT(3) | BIT(4), 0 };
+	cpuid_filter(&root, 7, 0, &r);
+	CHECK_EQ(r.ecx, BIT(3));
+	root.pke = true;
+	cpuid_filter(&root, 7, 0, &r);
+	CHECK_EQ(r.ecx, BIT(3) | BIT(4));
+	root.pke = false;
 	r = (struct cpuid_result){ 1, 2, 3, 4 };
 	cpuid_filter(&root, 0x8000000au, 0, &r);
 	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);

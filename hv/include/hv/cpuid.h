@@ -21,6 +21,7 @@ struct cpuid_view {
 	u32 max_vps;
 	u32 max_lps;
 	bool osxsave;		/* the partition's own CR4.OSXSAVE */
+	bool pke;		/* the partition's own CR4.PKE */
 	bool lapic;		/* a LAPIC partition: SynIC, timers, ... */
 };
 

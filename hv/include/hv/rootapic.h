@@ -17,6 +17,15 @@ void root_apic_init(void);
 /* A root NPF at gpa: true if it was the LAPIC and has been emulated. */
 bool root_apic_mmio(struct vp *vp, u64 gpa);
 
+/*
+ * StartVirtualProcessor for a root VP: loads the context and starts it,
+ * unless it runs, is being reset by INIT or has a SIPI on its way. The
+ * VP's start_lock orders this against a SIPI, so one of the two wins
+ * and nothing writes the VMCB of a VP that has started running.
+ */
+enum hv_status root_vp_start(struct vp *vp,
+			     const struct hv_initial_vp_context *ctx);
+
 /* x2APIC ICR and APIC_BASE writes from the root. */
 enum msr_result root_apic_msr_write(struct vp *vp, u32 msr, u64 val);
 

@@ -76,8 +76,9 @@ enum hv_status virt_vp_set_reg(struct vp *vp, u32 name,
 			       const struct hv_register_value *val);
 /* TLFS PendingInterruption register: an event to inject at next entry. */
 enum hv_status virt_vp_set_pending_interruption(struct vp *vp, u64 value);
-void virt_vp_load_context(struct vp *vp,
-			  const struct hv_initial_vp_context *ctx);
+/* StartVirtualProcessor's context, refused if entry would fail on it. */
+enum hv_status virt_vp_load_context(struct vp *vp,
+				    const struct hv_initial_vp_context *ctx);
 /* Flat 32-bit protected mode, paging off, as Multiboot enters kernels. */
 void virt_vp_load_flat32(struct vp *vp, u64 entry, u32 eax, u32 ebx);
 

@@ -45,6 +45,8 @@ struct vp {
 	u64 tlb_gen;			/* [R] partition tlb_gen last seen */
 	void *xsave;			/* [I] root VPs: XSAVE area */
 	u64 tsc_aux;			/* [R] child: RDTSCP/RDPID's value */
+	u64 dr[4];			/* [R] child: DR0-3 while not running */
+	struct spinlock start_lock;	/* root VP: StartVp against SIPI */
 	/* LAPIC partitions only (partition_has_lapic). */
 	struct vp_irq irq;
 	struct vp_synic synic;

@@ -111,6 +111,25 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
+/* DR0-3: the breakpoint addresses (DR6/DR7 live in the VMCB). */
+static inline void read_dr0_3(u64 v[4])
+{
+	__asm__ __volatile__("mov %%dr0, %0; mov %%dr1, %1; mov %%dr2, %2; "
+			     "mov %%dr3, %3"
+			     : "=r"(v[0]), "=r"(v[1]), "=r"(v[2]), "=r"(v[3]));
+}
+
+#define DEFINE_WRITE_DR(n)                                                   \
+	static inline void write_dr##n(u64 v)                                \
+	{                                                                    \
+		__asm__ __volatile__("mov %0, %%dr" #n ::"r"(v));            \
+	}
+DEFINE_WRITE_DR(0)
+DEFINE_WRITE_DR(1)
+DEFINE_WRITE_DR(2)
+DEFINE_WRITE_DR(3)
+#undef DEFINE_WRITE_DR
+
 static inline u64 read_rflags(void)
 {
 	u64 f;

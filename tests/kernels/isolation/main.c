@@ -9,7 +9,44 @@
 #include <x86/cpu.h>
 #include "../lib/child.h"
 
-enum { PROBE_READ = 1, PROBE_WRITE, PROBE_EXEC, TRIPLE_FAULT, SVM_INSNS };
+enum {
+	PROBE_READ = 1, PROBE_WRITE, PROBE_EXEC, TRIPLE_FAULT, SVM_INSNS,
+	DEBUG_REGS,
+};
+
+#define ROOT_DR0 0x1111000ull
+#define CHILD_DR0 0x2222000ull
+
+static u64 read_dr0(void)
+{
+	u64 v[4];
+
+	read_dr0_3(v);
+	return v[0];
+}
+
+/*
+ * DR0-3 are not in the VMCB: a child must see its own (zero at reset),
+ * not the root's, and its writes must not reach the root's. PKU is not
+ * offered to children (PKRU is XSAVE state, not switched for them).
+ */
+static __noreturn void child_debug_regs(void)
+{
+	u32 r[4];
+
+	if (read_dr0() != 0) {
+		tk_printf("child sees DR0 0x%llx\n", read_dr0());
+		tk_exit(TK_FAILURE);
+	}
+	write_dr0(CHILD_DR0);
+	tk_cpuid(7, 0, r);
+	if (r[2] & (BIT(3) | BIT(4))) {
+		tk_printf("child is offered PKU (leaf 7 ecx 0x%x)\n", r[2]);
+		tk_exit(TK_FAILURE);
+	}
+	tk_printf("DR0 was clean; PKU hidden\n");
+	tk_pass();
+}
 
 extern u64 tk_pd[4 * 512];
 
@@ -47,6 +84,8 @@ void child_main(void)
 	case TRIPLE_FAULT:
 		__asm__ __volatile__("lidt %0; ud2" ::"m"(empty));
 		tk_exit(TK_FAILURE);
+	case DEBUG_REGS:
+		child_debug_regs();
 	case SVM_INSNS:
 		for (int i = 0; i < TK_NR_SVM_INSNS; i++) {
 			vec = tk_probe_insn((enum tk_insn)i, 0x10000);
@@ -152,6 +191,27 @@ static void root_probes(void)
 	root_svm_insns(pool);
 }
 
+/* The root's DR0 survives a child that writes its own, and back. */
+static void debug_regs_stay_apart(void)
+{
+	u64 v;
+
+	write_dr0(ROOT_DR0);
+	tk_child_create(&c, 9, 2048);
+	tk_child_load_self(&c, (u64)DEBUG_REGS << 56);
+	tk_child_run(&c);
+	TK_CHECK_EQ(c.result, TK_SUCCESS);
+	TK_CHECK_EQ(read_dr0(), ROOT_DR0);
+	TK_CHECK_EQ(tk_status(tk_get_vp_reg(c.id, 0, HV_REG_DR0, &v)), 0);
+	TK_CHECK_EQ(v, CHILD_DR0);
+	TK_CHECK_EQ(tk_status(tk_set_vp_reg(c.id, 0, HV_REG_DR0, 0x3000)), 0);
+	TK_CHECK_EQ(tk_status(tk_get_vp_reg(c.id, 0, HV_REG_DR0, &v)), 0);
+	TK_CHECK_EQ(v, 0x3000);
+	tk_child_destroy(&c);
+	write_dr0(0);
+	tk_printf("isolation: DR0 stays with its partition\n");
+}
+
 void test_main(void)
 {
 	u32 stop;
@@ -184,4 +244,5 @@ void test_main(void)
 	tk_child_run(&good);
 	TK_CHECK_EQ(good.result, TK_SUCCESS);
 	tk_child_destroy(&good);
+	debug_regs_stay_apart();
 }

@@ -52,6 +52,12 @@ void tk_ap_main(void)
 
 int tk_start_ap(u32 vp, void (*fn)(void *), void *arg)
 {
+	return tk_start_ap_edited(vp, fn, arg, NULL);
+}
+
+int tk_start_ap_edited(u32 vp, void (*fn)(void *), void *arg,
+		       void (*edit)(struct hv_initial_vp_context *))
+{
 	struct hv_input_start_virtual_processor *in = tk_hc_in();
 	struct hv_initial_vp_context *c = &in->context;
 	struct ap_slot *s = &slots[vp % 8];
@@ -82,5 +88,7 @@ int tk_start_ap(u32 vp, void (*fn)(void *), void *arg)
 	c->cr3 = read_cr(3);
 	c->cr4 = read_cr(4);
 	c->msr_cr_pat = 0x0007040600070406ull;
+	if (edit)
+		edit(c);
 	return HV_RESULT_STATUS(tk_hvcall(HVCALL_START_VIRTUAL_PROCESSOR, 0, 0));
 }

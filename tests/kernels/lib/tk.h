@@ -150,6 +150,9 @@ void tk_check_child_abi(void);
 
 /* Root SMP: runs fn(arg) on root VP n's CPU. */
 int tk_start_ap(u32 vp, void (*fn)(void *), void *arg);
+/* The same, with edit() changing the context before the call. */
+int tk_start_ap_edited(u32 vp, void (*fn)(void *), void *arg,
+		       void (*edit)(struct hv_initial_vp_context *));
 u32 tk_nr_cpus(void);
 
 #endif

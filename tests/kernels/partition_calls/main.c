@@ -248,6 +248,40 @@ static u16 create_vp(u32 index, u64 flags)
 	return tk_status(tk_hvcall(HVCALL_CREATE_VP, 0, 0));
 }
 
+/* Values VMRUN would refuse never reach a VMCB (x86/regcheck.h). */
+static void bad_register_values(void)
+{
+	static const struct { u32 name; u64 value; } bad[] = {
+		{ HV_REG_CR0, 0x20000011 },		/* NW without CD */
+		{ HV_REG_CR0, 0x80000000 },		/* PG without PE */
+		{ HV_REG_CR0, 1ull << 32 },
+		{ HV_REG_CR3, 1ull << 63 },
+		{ HV_REG_CR4, 1ull << 13 },		/* VMXE */
+		{ HV_REG_CR4, 1ull << 40 },
+		{ HV_REG_PAT, 0x0007040600070402ull },	/* type 2 */
+		{ HV_REG_DR7, 1ull << 32 },
+		{ HV_REG_DR6, 1ull << 40 },
+		{ HV_REG_EFER, 1ull << 1 },
+	};
+	u64 v;
+
+	for (u32 i = 0; i < ARRAY_SIZE(bad); i++)
+		if (tk_status(tk_set_vp_reg(id, 0, bad[i].name,
+					    bad[i].value)) !=
+		    HV_STATUS_INVALID_PARAMETER)
+			tk_fail("register 0x%x = 0x%llx not refused",
+				bad[i].name, bad[i].value);
+	TK_CHECK_EQ(tk_status(tk_get_vp_reg(id, 0, HV_REG_CR0, &v)), 0);
+	TK_CHECK_EQ(v, 0x60000010);			/* unchanged */
+	/* The root's own VP: an inconsistent mode is refused and undone. */
+	TK_CHECK_EQ(tk_status(tk_set_vp_reg(HV_PARTITION_ID_SELF, 0,
+					    HV_REG_CR4, 0)),
+		    HV_STATUS_INVALID_PARAMETER);	/* long mode, no PAE */
+	TK_CHECK_EQ(tk_status(tk_get_vp_reg(HV_PARTITION_ID_SELF, 0,
+					    HV_REG_CR4, &v)), 0);
+	TK_CHECK(v & (1ull << 5));
+}
+
 static void vps(void)
 {
 	u64 in_use, v;
@@ -278,6 +312,7 @@ static void vps(void)
 	TK_CHECK_EQ(v, 0x1234);
 	TK_CHECK_EQ(tk_status(tk_set_vp_reg(id, 0, HV_REG_EFER, 1ull << 40)),
 		    HV_STATUS_INVALID_PARAMETER);	/* reserved EFER bit */
+	bad_register_values();
 	TK_CHECK_EQ(tk_status(tk_set_vp_reg(id, 0, HV_REG_VP_INDEX, 3)),
 		    HV_STATUS_INVALID_PARAMETER);	/* read-only */
 	TK_CHECK_EQ(tk_status(tk_get_vp_reg(id, 0, 0x00ff0000, &v)),

@@ -24,6 +24,7 @@ enum race {
 	RACE_DELETE_VP,		/* both: DeleteVp */
 	RACE_SET_REGS_DELETE_VP,	/* CPU0 DeleteVp, CPU1 SetVpRegisters */
 	RACE_GET_REGS_DELETE_VP,	/* CPU0 DeleteVp, CPU1 GetVpRegisters */
+	RACE_START_VP,		/* both: StartVirtualProcessor of VP 2 */
 };
 
 static volatile u32 round_go, round_done;
@@ -53,6 +54,16 @@ static u16 delete_vp(u64 id, u32 index)
 	return tk_status(tk_hvcall(HVCALL_DELETE_VP, 0, 0));
 }
 
+static volatile u32 vp2_runs;
+
+static void vp2_main(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&vp2_runs, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		__asm__ __volatile__("cli; hlt");
+}
+
 static u16 race_call(u32 cpu)
 {
 	u64 v;
@@ -78,6 +89,8 @@ static u16 race_call(u32 cpu)
 	case RACE_GET_REGS_DELETE_VP:
 		return cpu == 0 ? delete_vp(target, 1) :
 		       tk_status(tk_get_vp_reg(target, 1, HV_REG_RIP, &v));
+	case RACE_START_VP:
+		return (u16)tk_start_ap(2, vp2_main, NULL);
 	}
 	return 0xffff;
 }
@@ -238,13 +251,71 @@ static void vp_races(void)
 		  VP_ROUNDS);
 }
 
+static void cr0_nw_without_cd(struct hv_initial_vp_context *c)
+{
+	c->cr0 |= 1ull << 29;
+}
+
+static void long_mode_without_pae(struct hv_initial_vp_context *c)
+{
+	c->cr4 &= ~(1ull << 5);
+}
+
+static void cr3_beyond_memory(struct hv_initial_vp_context *c)
+{
+	c->cr3 |= 1ull << 62;
+}
+
+static void bad_pat(struct hv_initial_vp_context *c)
+{
+	c->msr_cr_pat = 0x0202020202020202ull;
+}
+
+static void code_segment_l_and_d(struct hv_initial_vp_context *c)
+{
+	c->cs.attributes |= 1u << 14;
+}
+
+static void reserved_cr4(struct hv_initial_vp_context *c)
+{
+	c->cr4 |= 1ull << 13;	/* VMXE: never a guest's on AMD */
+}
+
+/*
+ * A context VMRUN would refuse is refused by StartVirtualProcessor (it
+ * used to reach VMRUN and end the hypervisor); the VP stays startable.
+ */
+static void start_refusals(void)
+{
+	static void (*const edits[])(struct hv_initial_vp_context *) = {
+		cr0_nw_without_cd, long_mode_without_pae, cr3_beyond_memory,
+		bad_pat, code_segment_l_and_d, reserved_cr4,
+	};
+
+	for (u32 i = 0; i < ARRAY_SIZE(edits); i++)
+		if (tk_start_ap_edited(1, racer, NULL, edits[i]) !=
+		    HV_STATUS_INVALID_PARAMETER)
+			tk_fail("bad start context %u not refused", i);
+	TK_CHECK_EQ(tk_start_ap(1, racer, NULL), 0);
+	TK_CHECK_EQ(tk_start_ap(1, racer, NULL), HV_STATUS_INVALID_VP_STATE);
+	tk_printf("races: 6 bad start contexts refused\n");
+}
+
 void test_main(void)
 {
 	if (tk_role != TK_ROOT)
 		tk_skip("needs microhv");
 	if (tk_nr_cpus() < 2)
 		tk_skip("needs two CPUs");
-	TK_CHECK_EQ(tk_start_ap(1, racer, NULL), 0);
+	start_refusals();
+	if (tk_nr_cpus() >= 3) {	/* two callers, one VP to start */
+		race(RACE_START_VP, 0);
+		TK_CHECK(!result[0] != !result[1]);
+		TK_CHECK_EQ(result[0] | result[1], HV_STATUS_INVALID_VP_STATE);
+		while (!__atomic_load_n(&vp2_runs, __ATOMIC_ACQUIRE))
+			__asm__ __volatile__("pause");
+		tk_printf("races: of two StartVirtualProcessor calls one won\n");
+	}
 	partition_races();
 	vp_races();
 }
