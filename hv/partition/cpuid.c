@@ -17,6 +17,8 @@
 #define LEAF7_ECX_PKU BIT(3)
 #define LEAF7_ECX_OSPKE BIT(4)
 #define EXT1_ECX_SVM BIT(2)
+#define EXT1_ECX_IBS BIT(10)
+#define PERFMON_EAX_LBR_V2 BIT(1)
 
 /* Hyper-V feature bits (CPUID 0x40000003 EDX, 0x40000004 EAX). */
 #define HV_BUILD 0x00004a61	/* microhv's own build number */
@@ -133,12 +135,16 @@ void cpuid_filter(const struct cpuid_view *v, u32 leaf, u32 subleaf,
 			*r = (struct cpuid_result){ 0, 0, 0, 0 };
 		break;
 	case 0x80000001u:
-		r->ecx &= ~EXT1_ECX_SVM;
+		/* IBS records the hypervisor's addresses (hv/rootmsr.h). */
+		r->ecx &= ~(EXT1_ECX_SVM | EXT1_ECX_IBS);
 		if (!v->root)
 			r->edx &= ~(u32)EDX_MCE_MCA;
 		break;
 	case 0x8000000au:
 		*r = (struct cpuid_result){ 0, 0, 0, 0 };
+		break;
+	case 0x80000022u:	/* the LBR stack, likewise */
+		r->eax &= ~(u32)PERFMON_EAX_LBR_V2;
 		break;
 	}
 }

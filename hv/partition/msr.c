@@ -3,6 +3,8 @@
 #include <hv/mm.h>
 #include <hv/msr.h>
 #include <hv/rootapic.h>
+#include <hv/rootmsr.h>
+#include <hv/log.h>
 #include <hv/string.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
@@ -191,6 +193,57 @@ static enum msr_result reg_write(struct vp *vp, u32 name, u64 val)
 	return virt_vp_set_reg(vp, name, &v) ? MSR_GP : MSR_DONE;
 }
 
+/* Said once per MSR, for the first few: a root retrying must not flood. */
+static void root_msr_refused(u32 msr, bool write, u64 val)
+{
+	static u32 said[16];
+	static u32 nr_said;
+
+	for (u32 i = 0; i < nr_said && i < ARRAY_SIZE(said); i++)
+		if (said[i] == msr)
+			return;
+	if (nr_said >= ARRAY_SIZE(said))
+		return;
+	said[nr_said++] = msr;
+	pr_info("root: MSR 0x%x %s refused (#GP)%s", msr,
+		write ? "write" : "read",
+		write && val ? " (see docs/abi.md, the root's MSRs)" : "");
+}
+
+/* The root's architectural MSRs (hv/rootmsr.h); ours are handled above. */
+static enum msr_result root_msr_read(u32 msr, u64 *val)
+{
+	switch (root_msr_rule(msr)) {
+	case ROOT_MSR_HIDDEN:
+		*val = 0;
+		return MSR_DONE;
+	case ROOT_MSR_DENIED:
+		root_msr_refused(msr, false, 0);
+		return MSR_GP;
+	default:
+		return rdmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	}
+}
+
+static enum msr_result root_msr_write(u32 msr, u64 val)
+{
+	enum root_msr_rule rule = root_msr_rule(msr);
+	u64 old;
+
+	if (rule == ROOT_MSR_PASS)
+		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	if (rule == ROOT_MSR_HIDDEN && !val)
+		return MSR_DONE;
+	if ((rule == ROOT_MSR_READ_ONLY || rule == ROOT_MSR_FILTERED) &&
+	    rdmsr_safe(msr, &old) && root_msr_filter(msr, old, &val)) {
+		if (val == old)
+			return MSR_DONE;
+		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+	}
+	root_msr_refused(msr, true, val);
+	return MSR_GP;
+}
+
 enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val)
 {
 	if (is_synthetic(msr))
@@ -215,7 +268,7 @@ enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val)
 		return MSR_DONE;
 	}
 	if (vp->part->is_root)
-		return rdmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+		return root_msr_read(msr, val);
 	if (is_x2apic(msr) && partition_has_lapic(vp->part))
 		return MSR_GP;
 	return MSR_TO_ROOT;
@@ -253,7 +306,7 @@ enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
 		break;
 	}
 	if (vp->part->is_root)
-		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
+		return root_msr_write(msr, val);
 	if (is_x2apic(msr) && partition_has_lapic(vp->part))
 		return MSR_GP;
 	return MSR_TO_ROOT;

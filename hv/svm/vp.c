@@ -7,6 +7,7 @@
 #include <hv/hvmem.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
+#include <hv/rootmsr.h>
 #include <hv/string.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
@@ -37,17 +38,20 @@ static bool msrpm_bit(u32 msr, u64 *byte, u32 *bit)
 	return true;
 }
 
-static void msrpm_set(u8 *map, u32 msr, bool intercept)
+static void msrpm_set_rw(u8 *map, u32 msr, bool read, bool write)
 {
 	u64 byte;
 	u32 bit;
 
 	if (!msrpm_bit(msr, &byte, &bit))
 		return;	/* outside the map: always intercepted */
-	if (intercept)
-		map[byte] |= (u8)(3u << bit);
-	else
-		map[byte] &= (u8)~(3u << bit);
+	map[byte] &= (u8)~(3u << bit);
+	map[byte] |= (u8)(((read ? 1u : 0) | (write ? 2u : 0)) << bit);
+}
+
+static void msrpm_set(u8 *map, u32 msr, bool intercept)
+{
+	msrpm_set_rw(map, msr, intercept, intercept);
 }
 
 /* State the VMCB holds and VMLOAD/VMRUN switch: safe to pass through. */
@@ -57,13 +61,18 @@ static const u32 child_passthrough_msrs[] = {
 	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,	/* STAR.. SFMASK */
 };
 
-/*
- * What the root must not touch: SVM belongs to the hypervisor, and its
- * LAPIC may not send INIT/SIPI (see hv/rootapic.h).
- */
-static const u32 root_intercepted_msrs[] = {
-	MSR_EFER, MSR_VM_CR, MSR_VM_HSAVE_PA, MSR_APIC_BASE, 0x830,
-};
+/* The root's MSR policy (hv/rootmsr.h) decides what is intercepted. */
+static void root_msrpm_init(u8 *map)
+{
+	for (u32 i = 0; i < root_msr_nr_ranges; i++) {
+		const struct root_msr_range *r = &root_msr_ranges[i];
+
+		for (u64 msr = r->first; msr <= r->last; msr++)
+			msrpm_set_rw(map, (u32)msr,
+				     root_msr_intercepts_read(r->rule),
+				     root_msr_intercepts_write(r->rule));
+	}
+}
 
 bool virt_global_init(void)
 {
@@ -81,9 +90,7 @@ bool virt_global_init(void)
 	memset(map, 0xff, MSRPM_PAGES * PAGE_SIZE);
 	for (unsigned i = 0; i < ARRAY_SIZE(child_passthrough_msrs); i++)
 		msrpm_set(map, child_passthrough_msrs[i], false);
-	map = hpa_to_hva(svm_msrpm_root);
-	for (unsigned i = 0; i < ARRAY_SIZE(root_intercepted_msrs); i++)
-		msrpm_set(map, root_intercepted_msrs[i], true);
+	root_msrpm_init(hpa_to_hva(svm_msrpm_root));
 	return true;
 }
 

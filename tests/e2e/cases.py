@@ -180,6 +180,10 @@ CASES += [linux("children", 2, "2G", [
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
+CASES += [tk("root_msrs", expect=[
+    r"root_msrs: MTRRs, SYSCFG, IORR, TOP_MEM, TOM2, TSEG are read-only",
+    r"root_msrs: a TSC write moves only the root's view",
+    r"root_msrs: LBR hidden, IBS and TSC ratio refused"])]
 CASES += [tk("races", smp=3, expect=[
     r"races: 6 bad start contexts refused",
     r"races: of two StartVirtualProcessor calls one won",
