@@ -180,6 +180,11 @@ CASES += [linux("children", 2, "2G", [
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
+CASES += [tk("fuzz_state", smp=2, mem="1G", expect=[
+    r"fuzz_state: 20000 calls per CPU",
+    r"fuzz_state: \d+ partitions torn down, all 4096 pages back",
+    r"fuzz_state: the hypervisor still answers correctly"],
+    timeout=600)]
 CASES += [tk("root_msrs", expect=[
     r"root_msrs: MTRRs, SYSCFG, IORR, TOP_MEM, TOM2, TSEG are read-only",
     r"root_msrs: a TSC write moves only the root's view",
