@@ -205,9 +205,33 @@ static void root_msr_refused(u32 msr, bool write, u64 val)
 	if (nr_said >= ARRAY_SIZE(said))
 		return;
 	said[nr_said++] = msr;
-	pr_info("root: MSR 0x%x %s refused (#GP)%s", msr,
-		write ? "write" : "read",
-		write && val ? " (see docs/abi.md, the root's MSRs)" : "");
+	if (write)
+		pr_info("root: MSR 0x%x write of 0x%llx refused (#GP; "
+			"docs/abi.md, the root's MSRs)", msr, val);
+	else
+		pr_info("root: MSR 0x%x read refused (#GP)", msr);
+}
+
+/* The firmware's MTRRs on the boot CPU (hv/rootmsr.h), and which exist. */
+static u64 boot_mtrr[ROOT_MTRR_COUNT];
+static bool boot_mtrr_read[ROOT_MTRR_COUNT];
+
+void root_msr_capture_boot_mtrrs(void)
+{
+	for (u32 msr = 0x200; msr <= 0x2ff; msr++) {
+		int i = root_mtrr_index(msr);
+
+		if (i >= 0)
+			boot_mtrr_read[i] = rdmsr_safe(msr, &boot_mtrr[i]);
+	}
+}
+
+static bool mtrr_write_ok(u32 msr, u64 old, u64 val)
+{
+	int i = root_mtrr_index(msr);
+
+	return i >= 0 && boot_mtrr_read[i] &&
+	       root_mtrr_write_ok(msr, old, boot_mtrr[i], val);
 }
 
 /* The root's architectural MSRs (hv/rootmsr.h); ours are handled above. */
@@ -234,6 +258,9 @@ static enum msr_result root_msr_write(u32 msr, u64 val)
 		return wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
 	if (rule == ROOT_MSR_HIDDEN && !val)
 		return MSR_DONE;
+	if (rule == ROOT_MSR_MTRR && rdmsr_safe(msr, &old) &&
+	    mtrr_write_ok(msr, old, val))
+		return val == old || wrmsr_safe(msr, val) ? MSR_DONE : MSR_GP;
 	if ((rule == ROOT_MSR_READ_ONLY || rule == ROOT_MSR_FILTERED) &&
 	    rdmsr_safe(msr, &old) && root_msr_filter(msr, old, &val)) {
 		if (val == old)

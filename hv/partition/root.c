@@ -8,6 +8,7 @@
 #include <hv/hvmem.h>
 #include <hv/linuxboot.h>
 #include <hv/log.h>
+#include <hv/msr.h>
 #include <hv/mbimage.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
@@ -421,6 +422,7 @@ void root_build(const struct boot_info *bi)
 	if (!bi->n_mod)
 		return;
 	memmap_release(&hv_memmap, MEM_HV_BOOT);	/* APs are up */
+	root_msr_capture_boot_mtrrs();
 	build_frame_table();
 	r = new_root();
 	partition_register_root(r);

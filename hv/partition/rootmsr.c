@@ -6,8 +6,11 @@
 #define MSR_DEBUGCTL 0x1d9
 #define DEBUGCTL_BTF BIT(1)		/* single-step on branches */
 #define MSR_HWCR 0xc0010015
-/* IRPERF_EN (30) and CpbDis (25): Linux sets them; nothing else moves. */
-#define HWCR_ROOT_BITS (BIT(30) | BIT(25))
+/*
+ * What Linux sets: IRPERF_EN (30), CpbDis (25) and, on family 0xf,
+ * FFDIS (6: no TLB flush filter, errata 63/122). Nothing else moves.
+ */
+#define HWCR_ROOT_BITS (BIT(30) | BIT(25) | BIT(6))
 #define PERF_GUEST_ONLY (1ull << 40)
 #define PERF_HOST_ONLY (1ull << 41)
 
@@ -19,11 +22,11 @@ const struct root_msr_range root_msr_ranges[] = {
 	{ 0xfe, 0xfe, ROOT_MSR_READ_ONLY },	/* MTRRcap */
 	{ MSR_DEBUGCTL, MSR_DEBUGCTL, ROOT_MSR_FILTERED },
 	{ 0x1db, 0x1de, ROOT_MSR_HIDDEN },	/* last branch/exception */
-	{ 0x200, 0x21f, ROOT_MSR_READ_ONLY },	/* variable MTRRs */
-	{ 0x250, 0x250, ROOT_MSR_READ_ONLY },	/* fixed MTRRs */
-	{ 0x258, 0x259, ROOT_MSR_READ_ONLY },
-	{ 0x268, 0x26f, ROOT_MSR_READ_ONLY },
-	{ 0x2ff, 0x2ff, ROOT_MSR_READ_ONLY },	/* MTRR default type */
+	{ 0x200, 0x21f, ROOT_MSR_MTRR },	/* variable MTRRs */
+	{ 0x250, 0x250, ROOT_MSR_MTRR },	/* fixed MTRRs */
+	{ 0x258, 0x259, ROOT_MSR_MTRR },
+	{ 0x268, 0x26f, ROOT_MSR_MTRR },
+	{ 0x2ff, 0x2ff, ROOT_MSR_MTRR },	/* MTRR default type */
 	{ 0x830, 0x830, ROOT_MSR_HV },		/* x2APIC ICR: INIT/SIPI */
 	{ 0xc0000080, 0xc0000080, ROOT_MSR_HV },	/* EFER */
 	{ 0xc0000104, 0xc0000104, ROOT_MSR_DENIED },	/* TSC ratio */
@@ -72,6 +75,29 @@ bool root_msr_intercepts_read(enum root_msr_rule rule)
 bool root_msr_intercepts_write(enum root_msr_rule rule)
 {
 	return rule != ROOT_MSR_PASS;
+}
+
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_DEF_TYPE_E BIT(11)
+
+int root_mtrr_index(u32 msr)
+{
+	if (msr >= 0x200 && msr <= 0x21f)
+		return (int)(msr - 0x200);
+	if (msr == 0x250)
+		return 32;
+	if (msr == 0x258 || msr == 0x259)
+		return 33 + (int)(msr - 0x258);
+	if (msr >= 0x268 && msr <= 0x26f)
+		return 35 + (int)(msr - 0x268);
+	return msr == MSR_MTRR_DEF_TYPE ? 43 : -1;
+}
+
+bool root_mtrr_write_ok(u32 msr, u64 old, u64 boot, u64 val)
+{
+	if (val == old || val == boot)
+		return true;
+	return msr == MSR_MTRR_DEF_TYPE && !(val & MTRR_DEF_TYPE_E);
 }
 
 /* Event selects: count only in guest mode, never in the hypervisor. */

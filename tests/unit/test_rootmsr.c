@@ -17,8 +17,9 @@ TEST(rootmsr_table_sorted_and_disjoint)
 
 TEST(rootmsr_rules)
 {
-	CHECK_EQ(root_msr_rule(0x2ff), ROOT_MSR_READ_ONLY);	/* MTRRs */
-	CHECK_EQ(root_msr_rule(0x20f), ROOT_MSR_READ_ONLY);
+	CHECK_EQ(root_msr_rule(0x2ff), ROOT_MSR_MTRR);
+	CHECK_EQ(root_msr_rule(0x20f), ROOT_MSR_MTRR);
+	CHECK_EQ(root_msr_rule(0xfe), ROOT_MSR_READ_ONLY);	/* MTRRcap */
 	CHECK_EQ(root_msr_rule(0xc0010010), ROOT_MSR_READ_ONLY);	/* SYSCFG */
 	CHECK_EQ(root_msr_rule(0xc001001d), ROOT_MSR_READ_ONLY);	/* TOM2 */
 	CHECK_EQ(root_msr_rule(0x1dc), ROOT_MSR_HIDDEN);		/* LBR */
@@ -38,10 +39,10 @@ TEST(rootmsr_filters)
 {
 	u64 v;
 
-	v = 0x6;	/* an MTRR: the same value passes, another does not */
-	CHECK(root_msr_filter(0x2ff, 0x6, &v));
+	v = 0x6;	/* read-only: the same value passes, another does not */
+	CHECK(root_msr_filter(0xfe, 0x6, &v));
 	v = 0xc06;
-	CHECK(!root_msr_filter(0x2ff, 0x6, &v));
+	CHECK(!root_msr_filter(0xfe, 0x6, &v));
 	v = 2;		/* DEBUGCTL: BTF only */
 	CHECK(root_msr_filter(0x1d9, 0, &v));
 	v = 1;
@@ -58,4 +59,27 @@ TEST(rootmsr_filters)
 	CHECK_EQ(v, 0x1234);
 	v = 0;		/* denied and passed-through MSRs are not filtered */
 	CHECK(!root_msr_filter(0xc0011030, 0, &v));
+}
+
+TEST(rootmsr_mtrrs_only_take_the_firmwares_values)
+{
+	/* Linux on an AP: MTRRs off, the BSP's values in, back on. */
+	CHECK(root_mtrr_write_ok(0x2ff, 0xc06, 0xc06, 0));
+	CHECK(root_mtrr_write_ok(0x200, 0, 0x80000000, 0x80000000));
+	CHECK(root_mtrr_write_ok(0x2ff, 0, 0xc06, 0xc06));
+	CHECK(root_mtrr_write_ok(0x201, 0x800, 0xff80000800, 0x800));
+	/* Anything else: a new type or range for any memory. */
+	CHECK(!root_mtrr_write_ok(0x2ff, 0xc06, 0xc06, 0xc00));	/* UC */
+	CHECK(!root_mtrr_write_ok(0x2ff, 0xc06, 0xc06, 0xc01));	/* WC */
+	CHECK(!root_mtrr_write_ok(0x200, 0x80000000, 0x80000000, 0x100001));
+	CHECK(!root_mtrr_write_ok(0x268, 0x0606060606060606ull,
+				  0x0606060606060606ull, 0x0101010101010101ull));
+	CHECK_EQ(root_mtrr_index(0x200), 0);
+	CHECK_EQ(root_mtrr_index(0x21f), 31);
+	CHECK_EQ(root_mtrr_index(0x250), 32);
+	CHECK_EQ(root_mtrr_index(0x259), 34);
+	CHECK_EQ(root_mtrr_index(0x26f), 42);
+	CHECK_EQ(root_mtrr_index(0x2ff), ROOT_MTRR_COUNT - 1);
+	CHECK_EQ(root_mtrr_index(0x251), -1);
+	CHECK_EQ(root_mtrr_index(0xfe), -1);
 }

@@ -18,6 +18,9 @@ enum msr_result {
 enum msr_result msr_read(struct vp *vp, u32 msr, u64 *val);
 enum msr_result msr_write(struct vp *vp, u32 msr, u64 val);
 
+/* On the boot CPU before the root runs: the MTRRs the root may restore. */
+void root_msr_capture_boot_mtrrs(void);
+
 /* Reference time: 100 ns units since the partition was created. */
 u64 partition_reference_time(struct partition *p);
 

@@ -19,6 +19,7 @@ enum root_msr_rule {
 	ROOT_MSR_HIDDEN,	/* reads 0; writes of 0 ignored, others #GP */
 	ROOT_MSR_DENIED,	/* #GP */
 	ROOT_MSR_FILTERED,	/* real value read; writes filtered */
+	ROOT_MSR_MTRR,		/* real value read; writes: the firmware's */
 };
 
 struct root_msr_range {
@@ -40,5 +41,18 @@ bool root_msr_intercepts_write(enum root_msr_rule rule);
  * write (*val, possibly changed), or false for #GP.
  */
 bool root_msr_filter(u32 msr, u64 old, u64 *val);
+
+/*
+ * MTRRs: the root may write back what the firmware set on the boot CPU
+ * (boot, read there before the root ran), as Linux does when it makes
+ * every CPU match the first, and may turn MTRRs off in MTRRdefType (all
+ * memory uncached: slower, never less isolated) around such an update.
+ * It can never give hypervisor memory a type the firmware did not.
+ */
+bool root_mtrr_write_ok(u32 msr, u64 old, u64 boot, u64 val);
+
+/* The MTRRs whose boot values are kept: an index, or -1. */
+int root_mtrr_index(u32 msr);
+#define ROOT_MTRR_COUNT 44	/* 32 variable, 11 fixed, the default type */
 
 #endif

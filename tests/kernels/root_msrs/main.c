@@ -37,10 +37,27 @@ static void read_only(u32 msr, u64 change)
 	TK_CHECK_EQ(w, v);
 }
 
+/*
+ * MTRRs: only the firmware's values, or off around an update (as Linux
+ * does it: default type 0 with E clear, then the old value back).
+ */
+static void mtrrs(void)
+{
+	u64 def, v;
+
+	TK_CHECK_EQ(tk_probe_rdmsr(MSR_MTRR_DEF_TYPE, &def), -1);
+	TK_CHECK_EQ(tk_probe_wrmsr(MSR_MTRR_DEF_TYPE, def & ~0xcffull), -1);
+	TK_CHECK_EQ(tk_probe_wrmsr(MSR_MTRR_DEF_TYPE, def), -1);
+	v = (def & ~0xffull) | (1ull << 11) | ((def & 0xff) ^ 6);
+	if (tk_probe_wrmsr(MSR_MTRR_DEF_TYPE, v) != 13)
+		tk_fail("MTRRdefType 0x%llx -> 0x%llx was taken", def, v);
+	TK_CHECK_EQ(tk_rdmsr(MSR_MTRR_DEF_TYPE), def);
+	read_only(MSR_MTRR_PHYSBASE0, 0x1000000);
+}
+
 static void memory_ranges(void)
 {
-	read_only(MSR_MTRR_DEF_TYPE, 0x6);	/* default type */
-	read_only(MSR_MTRR_PHYSBASE0, 0x1000000);
+	mtrrs();
 	read_only(MSR_SYSCFG, 1ull << 18);	/* MtrrVarDramEn */
 	read_only(MSR_IORR_BASE0, 0x100000 | 0x18);
 	read_only(MSR_TOP_MEM, 1ull << 24);
