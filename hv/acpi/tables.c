@@ -3,6 +3,7 @@
 #include <hv/string.h>
 
 #define MADT_LAPIC 0
+#define MADT_IOAPIC 1
 #define MADT_LAPIC_OVERRIDE 5
 #define MADT_X2APIC 9
 #define MADT_ENABLED BIT(0)
@@ -153,6 +154,13 @@ const char *acpi_madt_parse(const struct acpi_table_header *madt,
 			memcpy(&c, p + off + 8, 4);
 			memcpy(&b, p + off + 12, 4);
 			add_cpu(out, a, b, c, true);
+		} else if (type == MADT_IOAPIC && len >= 12 &&
+			   out->n_ioapics < ACPI_MAX_IOAPICS) {
+			struct acpi_ioapic *io = &out->ioapics[out->n_ioapics++];
+
+			io->id = p[off + 2];
+			memcpy(&io->base, p + off + 4, 4);
+			memcpy(&io->gsi_base, p + off + 8, 4);
 		} else if (type == MADT_LAPIC_OVERRIDE && len >= 12) {
 			memcpy(&out->lapic_base, p + off + 4, 8);
 		}

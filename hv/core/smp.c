@@ -43,6 +43,11 @@ extern u64 acpi_rsdp_pa;
 
 void ap_main(u32 index);
 
+const struct acpi_madt_info *smp_madt(void)
+{
+	return &madt;
+}
+
 static void find_root_table(const struct boot_info *bi, struct acpi_root *r)
 {
 	const char *err;

@@ -14,6 +14,7 @@
 #include <hv/percpu.h>
 #include <hv/root.h>
 #include <hv/rootapic.h>
+#include <hv/rootioapic.h>
 #include <hv/string.h>
 #include <hv/virt.h>
 #include <hv/vp.h>
@@ -428,6 +429,7 @@ void root_build(const struct boot_info *bi)
 	partition_register_root(r);
 	build_root_npt(r);
 	root_apic_init();
+	root_ioapic_init();
 	create_root_vps(r);
 	pr_info("root: partition %llu, %u VPs, NPT %llu table pages", r->id,
 		nr_cpus, pt_table_pages(&r->npt));

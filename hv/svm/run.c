@@ -13,6 +13,7 @@
 #include <hv/percpu.h>
 #include <hv/vmm.h>
 #include <hv/rootapic.h>
+#include <hv/rootioapic.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
 #include <x86/msr.h>
@@ -304,7 +305,8 @@ static void handle_root_exit(struct vp *vp)
 		break;
 	case SVM_EXIT_NPF:
 		partition_count_exit(p, HV_EXIT_STAT_NPF);
-		if (root_apic_mmio(vp, v->control.exit_info2))
+		if (root_apic_mmio(vp, v->control.exit_info2) ||
+		    root_ioapic_mmio(vp, v->control.exit_info2))
 			break;
 		/* Hypervisor memory or a deposited page: refused. */
 		root_refused(vp, v->control.exit_info2);

@@ -189,6 +189,8 @@ CASES += [tk("root_msrs", expect=[
     r"root_msrs: MTRRs, SYSCFG, IORR, TOP_MEM, TOM2, TSEG are read-only",
     r"root_msrs: a TSC write moves only the root's view",
     r"root_msrs: LBR hidden, IBS and TSC ratio refused"])]
+CASES += [tk("root_ioapic", expect=[
+    r"root_ioapic: INIT and SMI entries are written masked"])]
 CASES += [tk("races", smp=3, expect=[
     r"races: 6 bad start contexts refused",
     r"races: of two StartVirtualProcessor calls one won",

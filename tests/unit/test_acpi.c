@@ -54,7 +54,8 @@ static const u8 two_cpus_and_friends[] = {
 	0, 8, 0, 0, 1, 0, 0, 0,		/* LAPIC uid 0 id 0 enabled */
 	0, 8, 1, 1, 1, 0, 0, 0,		/* LAPIC uid 1 id 1 enabled */
 	0, 8, 2, 2, 0, 0, 0, 0,		/* LAPIC id 2 disabled */
-	1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0,	/* IOAPIC: skipped */
+	1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0,	/* IOAPIC 0 */
+	1, 12, 5, 0, 0, 0x10, 0xc0, 0xfe, 24, 0, 0, 0,	/* IOAPIC 5 */
 	9, 16, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, /* x2APIC dup */
 	9, 16, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, /* x2APIC 256 */
 };
@@ -86,6 +87,11 @@ TEST(acpi_scan_find_and_parse_madt)
 	CHECK_EQ(mi.cpus[2].apic_id, 256);
 	CHECK(mi.cpus[2].x2apic_entry);
 	CHECK_EQ(mi.n_disabled, 1);
+	CHECK_EQ(mi.n_ioapics, 2);
+	CHECK_EQ(mi.ioapics[0].base, 0xfec00000);
+	CHECK_EQ(mi.ioapics[1].id, 5);
+	CHECK_EQ(mi.ioapics[1].base, 0xfec01000);
+	CHECK_EQ(mi.ioapics[1].gsi_base, 24);
 }
 
 TEST(acpi_rsdp_in_ebda_and_v1)

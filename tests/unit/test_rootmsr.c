@@ -83,3 +83,22 @@ TEST(rootmsr_mtrrs_only_take_the_firmwares_values)
 	CHECK_EQ(root_mtrr_index(0x251), -1);
 	CHECK_EQ(root_mtrr_index(0xfe), -1);
 }
+
+#include <hv/rootioapic.h>
+
+TEST(ioapic_root_may_not_route_init_or_smi)
+{
+	/* Fixed, lowest priority, NMI and ExtINT pass as they are. */
+	CHECK_EQ(ioapic_filter_write(0x10, 0x0030), 0x0030);
+	CHECK_EQ(ioapic_filter_write(0x12, 0x0131), 0x0131);
+	CHECK_EQ(ioapic_filter_write(0x14, 0x0400), 0x0400);
+	CHECK_EQ(ioapic_filter_write(0x16, 0x0700), 0x0700);
+	/* SMI, INIT and the reserved modes are written masked. */
+	CHECK_EQ(ioapic_filter_write(0x10, 0x0200), 0x10200);
+	CHECK_EQ(ioapic_filter_write(0x3e, 0x0500), 0x10500);
+	CHECK_EQ(ioapic_filter_write(0x20, 0x0300), 0x10300);
+	CHECK_EQ(ioapic_filter_write(0x20, 0x0600), 0x10600);
+	/* High halves (destination), the id and version pass. */
+	CHECK_EQ(ioapic_filter_write(0x11, 0x0500), 0x0500);
+	CHECK_EQ(ioapic_filter_write(0x00, 0x0500), 0x0500);
+}

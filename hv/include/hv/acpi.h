@@ -49,8 +49,18 @@ struct acpi_cpu {
 	bool x2apic_entry;	/* described by a type 9 entry */
 };
 
+#define ACPI_MAX_IOAPICS 8
+
+struct acpi_ioapic {
+	u32 id;
+	u32 base;		/* its MMIO page */
+	u32 gsi_base;
+};
+
 struct acpi_madt_info {
 	u64 lapic_base;
+	u32 n_ioapics;
+	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	bool pcat_compat;	/* has legacy 8259 PICs */
 	u32 n_cpus;
 	struct acpi_cpu cpus[HV_MAX_CPUS];

@@ -2,11 +2,17 @@
 #ifndef HV_SMP_H
 #define HV_SMP_H
 
+#include <hv/acpi.h>
 #include <hv/bootinfo.h>
 #include <hv/vmm.h>
 
+struct percpu;
+
 /* Fills cpus[] from the MADT; the BSP is cpus[0]. Stops on failure. */
 void smp_discover(const struct boot_info *bi);
+
+/* The MADT smp_discover() read (its I/O APICs, for the root's trap). */
+const struct acpi_madt_info *smp_madt(void);
 
 /* Starts every other CPU; returns how many came online. */
 u32 smp_boot_aps(void);
