@@ -215,6 +215,10 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", help="run tests whose name contains this")
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--accel", help="QEMU -accel for every boot, e.g. "
+                    "'tcg' (multi-threaded) instead of a case's own")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each selected boot this many times")
     opts = ap.parse_args()
     os.chdir(os.path.dirname(HERE))
     ROOT_BUILD_DIR[0] = opts.build
@@ -228,6 +232,9 @@ def main():
             report(r)
             results.append(r)
     todo = [c for c in cases.CASES if not opts.only or opts.only in c["name"]]
+    todo = [dict(c, accel=opts.accel or c.get("accel", "tcg"),
+                 name=c["name"] + ("#%d" % k if opts.repeat > 1 else ""))
+            for k in range(1, opts.repeat + 1) for c in todo]
     with concurrent.futures.ThreadPoolExecutor(opts.jobs) as pool:
         for r in pool.map(lambda c: run_case(c, opts.build), todo):
             report(r)
