@@ -42,6 +42,7 @@ static_assert(sizeof(struct amdvi_dte) == 32, "AMD IOMMU device table entry");
 #define DTE_IW BIT(62)
 #define DTE_DOMAIN_MASK 0xffffull	/* q[1] */
 #define DTE_PER_PAGE (4096 / sizeof(struct amdvi_dte))
+#define DTE_ENTRIES 65536u		/* 2 MiB: the most a table can be */
 
 /* A command (2.4). */
 struct amdvi_cmd {
