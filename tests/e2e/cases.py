@@ -36,15 +36,18 @@ TK_SUCCESS = 0x10   # test-kernel results: SUCCESS, SKIP, ERROR, FAILURE, CRASH
 
 
 def tk(name, smp=2, mem="512M", cmdline="debug_exit=0xf4", expect=(),
-       timeout=120, module_args=""):
-    """A test kernel booted as the root partition; it must report SUCCESS."""
-    return dict(name="tk/" + name, smp=smp, mem=mem, cmdline=cmdline,
+       timeout=120, module_args="", qemu=(), case=None):
+    """A test kernel booted as the root partition; it must report SUCCESS.
+
+    qemu: extra QEMU arguments (machine, devices); case: the case's name
+    when it is not the kernel's."""
+    return dict(name="tk/" + (case or name), smp=smp, mem=mem, cmdline=cmdline,
                 cpu="max", expect=[r"root: partition 1"] + list(expect) +
                 [r"tk: test %s: SUCCESS" % name], counts={},
                 status=TK_SUCCESS, forbid=[r"hv: error:", r"EXCEPTION",
                                            r"tk: FAILURE"],
                 timeout=timeout, boot_via="tk", audit=None, kernel=name,
-                module_args=module_args, root_args="")
+                module_args=module_args, root_args="", qemu=list(qemu))
 
 
 def amdv_on_every_cpu(n):
@@ -180,3 +183,28 @@ CASES += [linux("children", 2, "2G", [
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
+
+# DMA isolation: QEMU's AMD IOMMU (it needs q35; interrupt remapping off:
+# microhv programs DMA translation only) and its edu DMA engine.
+IOMMU_QEMU = ["-machine", "q35", "-device", "amd-iommu,intremap=off"]
+CASES += [
+    tk("iommu_dma", qemu=IOMMU_QEMU + ["-device", "edu"],
+       cmdline="debug_exit=0xf4 iommu=required",
+       expect=[r"iommu: 1 AMD IOMMU\(s\), registers at 0xfed80000",
+               r"iommu_dma: \(a\) DMA into a root page arrived",
+               r"iommu_dma: \(b\) DMA to and from the hypervisor's image",
+               r"iommu_dma: \(c\) DMA to and from a deposited page was "
+               r"refused",
+               r"iommu_dma: \(d\) withdrawn, it takes DMA again"]),
+    # The default machine has no IOMMU: the root still boots, and says so.
+    tk("iommu_dma", case="iommu_dma-no-iommu", qemu=["-device", "edu"],
+       module_args="iommu=0",
+       expect=[r"iommu: no AMD IOMMU \(no ACPI IVRS table\): DMA from "
+               r"the root's devices is NOT isolated",
+               r"iommu_dma: \(a\) DMA into a root page arrived"]),
+    dict(tk("smoke", cmdline="debug_exit=0xf4 iommu=required",
+            case="refuse-iommu-required"), status=BAD_CONFIG,
+         forbid=[r"EXCEPTION", r"tk: test"],
+         expect=[r"hv: error: iommu=required, but no AMD IOMMU \(no ACPI "
+                 r"IVRS table\)", r"stopping \(status 4\)"]),
+]
