@@ -163,7 +163,7 @@ static bool flush_domain(void)
 	}
 	if (ok)
 		release_deferred();
-	else
+	else	/* freed tables stay out of the pool: it may still walk them */
 		pr_err("iommu: an invalidation did not complete");
 	return ok;
 }
