@@ -34,8 +34,13 @@ HV_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(HV_C)) \
 
 # Pure hypervisor code, built for the host against the fake arch.
 HV_PURE := hv/lib/printf.c hv/lib/strlcpy.c hv/core/options.c \
-	hv/core/vendor.c hv/boot/multiboot.c hv/boot/mbimage.c hv/boot/linux.c hv/arch/x86/decode.c hv/arch/x86/regcheck.c hv/partition/gwalk.c hv/partition/vlapic.c hv/partition/stimer.c hv/partition/cpuid.c hv/partition/rootmsr.c hv/partition/ioapic_filter.c hv/mm/memmap.c hv/mm/palloc.c \
-	hv/mm/pgtable.c hv/mm/pool.c hv/mm/frame.c hv/acpi/tables.c hv/svm/caps.c hv/vmx/caps.c
+	hv/core/vendor.c hv/boot/multiboot.c hv/boot/mbimage.c hv/boot/linux.c \
+	hv/arch/x86/decode.c hv/arch/x86/regcheck.c hv/partition/gwalk.c \
+	hv/partition/vlapic.c hv/partition/stimer.c hv/partition/cpuid.c \
+	hv/partition/rootmsr.c hv/partition/ioapic_filter.c hv/mm/memmap.c \
+	hv/mm/palloc.c hv/mm/pgtable.c hv/mm/pool.c hv/mm/frame.c \
+	hv/acpi/tables.c hv/iommu/ivrs.c hv/iommu/event.c hv/svm/caps.c \
+	hv/vmx/caps.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-Wno-unused-parameter -fsanitize=address,undefined \

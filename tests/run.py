@@ -125,7 +125,7 @@ def qemu_args(case, build):
     if case["boot_via"] == "tk":
         module = os.path.join(build, "tk", case["kernel"] + ".elf")
         args += ["-initrd", (module + " " + case["module_args"]).strip()]
-    return args
+    return args + case.get("qemu", [])
 
 
 ROOT_BUILD = {}

@@ -110,6 +110,27 @@ acpi_find_table(const struct acpi_root *root, const char sig[4],
 	return NULL;
 }
 
+bool acpi_root_remove(struct acpi_table_header *rt, bool xsdt, u64 pa)
+{
+	u8 *p = (u8 *)rt;
+	u32 esize = xsdt ? 8 : 4;
+
+	for (u32 off = sizeof(*rt); off + esize <= rt->length; off += esize) {
+		u64 entry = 0;
+
+		memcpy(&entry, p + off, esize);
+		if (entry != pa)
+			continue;
+		memmove(p + off, p + off + esize, rt->length - off - esize);
+		rt->length -= esize;
+		memset(p + rt->length, 0, esize);
+		rt->checksum = 0;
+		rt->checksum = (u8)-checksum(rt, rt->length);
+		return true;
+	}
+	return false;
+}
+
 static void add_cpu(struct acpi_madt_info *m, u32 apic_id, u32 uid,
 		    u32 flags, bool x2)
 {

@@ -4,6 +4,7 @@
  */
 #include <hv/exit.h>
 #include <hv/hvmem.h>
+#include <hv/iommu.h>
 #include <hv/log.h>
 #include <hv/mm.h>
 #include <hv/options.h>
@@ -146,6 +147,7 @@ static __noreturn void bsp_main(void)
 		if (!virt_global_init())
 			hv_fatal(HV_EXIT_NO_MEMORY, "no memory for intercept maps");
 		root_build(&boot_info);
+		iommu_init(root_partition, opts.iommu);
 		sched_boot_root();
 	}
 	pr_info("no root partition module given: nothing to boot");

@@ -116,6 +116,19 @@ static bool parse_selftests(const char *v, size_t n, u32 *out)
 	return true;
 }
 
+static bool parse_iommu(const char *v, size_t n, enum iommu_mode *out)
+{
+	static const char *const names[] = { "auto", "required", "off" };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (word_is(v, n, names[i])) {
+			*out = (enum iommu_mode)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Returns false if the value is bad; *known says whether the key exists. */
 static bool apply_option(const char *k, size_t kn, const char *v, size_t vn,
 			 struct hv_options *o, bool *known)
@@ -144,6 +157,8 @@ static bool apply_option(const char *k, size_t kn, const char *v, size_t vn,
 	}
 	if (word_is(k, kn, "selftest"))
 		return parse_selftests(v, vn, &o->selftests);
+	if (word_is(k, kn, "iommu"))
+		return parse_iommu(v, vn, &o->iommu);
 	*known = false;
 	return true;
 }
@@ -155,6 +170,7 @@ static const char *const option_help[] = {
 	"debug_exit: expected an I/O port",
 	"hv_mem: expected a size of at least 4M (e.g. 64M)",
 	"selftest: expected a comma list of ap_fault, mem",
+	"iommu: expected auto, required or off",
 };
 
 static const char *help_for(const char *k, size_t kn)

@@ -40,6 +40,7 @@ extern const char ap_trampoline_params[];
 u32 smp_selftest_fault_cpu;
 static struct acpi_madt_info madt;
 extern u64 acpi_rsdp_pa;
+struct acpi_root acpi_tables;
 
 void ap_main(u32 index);
 
@@ -77,6 +78,7 @@ void smp_discover(const struct boot_info *bi)
 	u64 pa;
 
 	find_root_table(bi, &root);
+	acpi_tables = root;	/* the IOMMU is found through it later */
 	t = acpi_find_table(&root, "APIC", fw_read, NULL, &pa);
 	if (!t)
 		hv_fatal(HV_EXIT_BAD_CONFIG, "acpi: no valid MADT in the %s",

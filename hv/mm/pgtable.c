@@ -28,14 +28,26 @@ static bool canonical(u64 va)
 	return top == 0 || top == 0x1ffff;
 }
 
-static bool is_leaf(u64 e, int level)
+/* An IOMMU entry at level > 0 maps a page when its next level is 0. */
+static bool is_leaf(const struct pgtable *pt, u64 e, int level)
 {
-	return level == 0 || (e & PTE_PS);
+	if (level == 0)
+		return true;
+	return pt->iommu ? !(e & IOPTE_NL_MASK) : (e & PTE_PS);
 }
 
-static u64 leaf_bits(u32 flags, int level)
+/* The IOMMU knows only read and write; it has no execute or user bit. */
+static u64 iommu_leaf_bits(u32 flags)
+{
+	return IOPTE_PR | IOPTE_IR | ((flags & PT_WRITE) ? IOPTE_IW : 0);
+}
+
+static u64 leaf_bits(const struct pgtable *pt, u32 flags, int level)
 {
 	u64 e = PTE_P | PTE_A;
+
+	if (pt->iommu)
+		return iommu_leaf_bits(flags);
 
 	if (flags & PT_WRITE)
 		e |= PTE_W | PTE_D;
@@ -52,8 +64,18 @@ static u64 leaf_bits(u32 flags, int level)
 	return e;
 }
 
-/* Tables above the leaves allow everything; the leaf decides. */
-#define TABLE_BITS (PTE_P | PTE_W | PTE_U | PTE_A)
+/*
+ * Tables above the leaves allow everything; the leaf decides. An IOMMU
+ * entry at our level L points at a table of IOMMU level L (ours L - 1,
+ * counted from 0 where the IOMMU counts from 1).
+ */
+static u64 table_bits(const struct pgtable *pt, int level)
+{
+	if (pt->iommu)
+		return IOPTE_PR | IOPTE_IR | IOPTE_IW |
+		       ((u64)level << IOPTE_NL_SHIFT);
+	return PTE_P | PTE_W | PTE_U | PTE_A;
+}
 
 static hpa_t new_table(struct pgtable *pt)
 {
@@ -87,8 +109,17 @@ struct pt_pages pt_pages_from_palloc(struct palloc *pool)
 enum pt_status pt_init(struct pgtable *pt, const struct pt_pages *pages)
 {
 	pt->pages = *pages;
+	pt->iommu = false;
 	pt->root = new_table(pt);
 	return hpa_valid(pt->root) ? PT_OK : PT_ENOMEM;
+}
+
+enum pt_status pt_init_iommu(struct pgtable *pt, const struct pt_pages *pages)
+{
+	enum pt_status s = pt_init(pt, pages);
+
+	pt->iommu = true;
+	return s;
 }
 
 /* Replaces a large leaf by a table of the next smaller pages. */
@@ -96,16 +127,16 @@ static enum pt_status split(struct pgtable *pt, u64 *entry, int level)
 {
 	hpa_t t = new_table(pt);
 	u64 *child, e = *entry, step = level_size(level - 1);
-	u64 bits = e & ~PTE_ADDR & ~PTE_PS;
+	u64 bits = e & ~PTE_ADDR & ~(pt->iommu ? 0 : PTE_PS);
 
 	if (!hpa_valid(t))
 		return PT_ENOMEM;
-	if (level - 1 > 0)
+	if (level - 1 > 0 && !pt->iommu)
 		bits |= PTE_PS;
 	child = hpa_to_hva(t);
 	for (unsigned i = 0; i < ENTRIES; i++)
 		child[i] = ((e & PTE_ADDR) + i * step) | bits;
-	*entry = hpa_u64(t) | TABLE_BITS;
+	*entry = hpa_u64(t) | table_bits(pt, level);
 	return PT_OK;
 }
 
@@ -123,8 +154,8 @@ static enum pt_status walk_to(struct pgtable *pt, u64 va, int target,
 
 			if (!hpa_valid(t))
 				return PT_ENOMEM;
-			*e = hpa_u64(t) | TABLE_BITS;
-		} else if (is_leaf(*e, level)) {
+			*e = hpa_u64(t) | table_bits(pt, level);
+		} else if (is_leaf(pt, *e, level)) {
 			return PT_EEXIST;
 		}
 		table = table_of(*e);
@@ -162,7 +193,7 @@ enum pt_status pt_map(struct pgtable *pt, u64 va, hpa_t pa, u64 size,
 			return s;
 		if (*e & PTE_P)
 			return PT_EEXIST;
-		*e = p | leaf_bits(flags, level);
+		*e = p | leaf_bits(pt, flags, level);
 		va += level_size(level);
 		p += level_size(level);
 		size -= level_size(level);
@@ -183,7 +214,7 @@ static void prune(struct pgtable *pt, u64 *e, int level, u64 va)
 {
 	u64 *t;
 
-	if (!(*e & PTE_P) || is_leaf(*e, level))
+	if (!(*e & PTE_P) || is_leaf(pt, *e, level))
 		return;
 	t = table_of(*e);
 	if (level > 1)
@@ -205,7 +236,7 @@ static u64 *decisive_entry(struct pgtable *pt, u64 va, int *level)
 	for (int l = LEVELS - 1;; l--) {
 		u64 *e = &table[index_of(va, l)];
 
-		if (!(*e & PTE_P) || is_leaf(*e, l)) {
+		if (!(*e & PTE_P) || is_leaf(pt, *e, l)) {
 			*level = l;
 			return e;
 		}
@@ -257,7 +288,7 @@ bool pt_lookup(const struct pgtable *pt, u64 va, struct pt_leaf *out)
 
 		if (!(e & PTE_P))
 			return false;
-		if (is_leaf(e, level)) {
+		if (is_leaf(pt, e, level)) {
 			out->size = level_size(level);
 			out->va = ALIGN_DOWN(va, out->size);
 			out->pa = hpa(e & PTE_ADDR & ~(out->size - 1));
@@ -274,7 +305,8 @@ static u64 sign_extend(u64 va)
 	return (va & BIT(47)) ? va | 0xffff000000000000ull : va;
 }
 
-static bool walk_leaves(const u64 *table, int level, u64 base,
+static bool walk_leaves(const struct pgtable *pt, const u64 *table,
+			int level, u64 base,
 			bool (*fn)(const struct pt_leaf *, void *), void *ctx)
 {
 	for (unsigned i = 0; i < ENTRIES; i++) {
@@ -282,7 +314,7 @@ static bool walk_leaves(const u64 *table, int level, u64 base,
 
 		if (!(e & PTE_P))
 			continue;
-		if (is_leaf(e, level)) {
+		if (is_leaf(pt, e, level)) {
 			struct pt_leaf leaf = {
 				.va = sign_extend(va),
 				.pa = hpa(e & PTE_ADDR & ~(level_size(level) - 1)),
@@ -291,7 +323,8 @@ static bool walk_leaves(const u64 *table, int level, u64 base,
 			};
 			if (!fn(&leaf, ctx))
 				return false;
-		} else if (!walk_leaves(table_of(e), level - 1, va, fn, ctx)) {
+		} else if (!walk_leaves(pt, table_of(e), level - 1, va, fn,
+					ctx)) {
 			return false;
 		}
 	}
@@ -301,7 +334,7 @@ static bool walk_leaves(const u64 *table, int level, u64 base,
 void pt_for_each_leaf(const struct pgtable *pt,
 		      bool (*fn)(const struct pt_leaf *, void *), void *ctx)
 {
-	walk_leaves(hpa_to_hva(pt->root), LEVELS - 1, 0, fn, ctx);
+	walk_leaves(pt, hpa_to_hva(pt->root), LEVELS - 1, 0, fn, ctx);
 }
 
 static u64 free_tables(struct pgtable *pt, u64 *table, int level, bool free)
@@ -311,7 +344,7 @@ static u64 free_tables(struct pgtable *pt, u64 *table, int level, bool free)
 	for (unsigned i = 0; i < ENTRIES && level > 0; i++) {
 		u64 e = table[i];
 
-		if ((e & PTE_P) && !is_leaf(e, level))
+		if ((e & PTE_P) && !is_leaf(pt, e, level))
 			n += free_tables(pt, table_of(e), level - 1, free);
 	}
 	if (free)
@@ -336,25 +369,26 @@ u64 pt_table_pages(const struct pgtable *pt)
 #define MERGE_IGNORED (PTE_A | PTE_D)
 
 /* Can the table behind *e (at level) become one leaf? Returns its bits. */
-static bool uniform(const u64 *t, int child_level, u64 *leaf)
+static bool uniform(const struct pgtable *pt, const u64 *t, int child_level,
+		    u64 *leaf)
 {
 	u64 step = level_size(child_level), first = t[0];
 	u64 base = first & PTE_ADDR & ~(step - 1);
 	u64 attrs = first & ~PTE_ADDR & ~MERGE_IGNORED;
 
-	if (!(first & PTE_P) || !is_leaf(first, child_level) ||
+	if (!(first & PTE_P) || !is_leaf(pt, first, child_level) ||
 	    !IS_ALIGNED(base, step * ENTRIES))
 		return false;
 	for (unsigned i = 1; i < ENTRIES; i++) {
 		u64 e = t[i];
 
-		if (!(e & PTE_P) || !is_leaf(e, child_level) ||
+		if (!(e & PTE_P) || !is_leaf(pt, e, child_level) ||
 		    (e & ~PTE_ADDR & ~MERGE_IGNORED) != attrs ||
 		    (e & PTE_ADDR & ~(step - 1)) != base + i * step)
 			return false;
 	}
 	/* A 4K leaf's bit 7 is PAT, a large one's is PS: we use neither. */
-	*leaf = base | (attrs & ~PTE_PS) | PTE_PS;
+	*leaf = base | (pt->iommu ? attrs : (attrs & ~PTE_PS) | PTE_PS);
 	return true;
 }
 
@@ -371,18 +405,18 @@ void pt_merge(struct pgtable *pt, u64 va, u32 allowed, hpa_t *freed,
 		path[level] = &table[index_of(va, level)];
 		if (!(*path[level] & PTE_P))
 			return;
-		if (is_leaf(*path[level], level))
+		if (is_leaf(pt, *path[level], level))
 			break;
 		table = table_of(*path[level]);
 	}
 	for (level = 1; level <= 2; level++) {
 		u64 leaf;
 
-		if (!path[level] || is_leaf(*path[level], level))
+		if (!path[level] || is_leaf(pt, *path[level], level))
 			continue;	/* already one page at this level */
 		if (!(allowed & (level == 1 ? (PT_LARGE_2M | PT_LARGE_1G) :
 					      PT_LARGE_1G)) ||
-		    !uniform(table_of(*path[level]), level - 1, &leaf))
+		    !uniform(pt, table_of(*path[level]), level - 1, &leaf))
 			return;
 		freed[(*nfreed)++] = hpa(*path[level] & PTE_ADDR);
 		*path[level] = leaf;

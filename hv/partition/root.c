@@ -6,6 +6,7 @@
  */
 #include <hv/exit.h>
 #include <hv/hvmem.h>
+#include <hv/iommu.h>
 #include <hv/linuxboot.h>
 #include <hv/log.h>
 #include <hv/msr.h>
@@ -469,7 +470,10 @@ static void root_npt_update(u64 pfn, bool present)
 		pt_free_table(&r->npt, freed[i]);
 }
 
-/* The caller flushes the root's TLBs before it uses the page. */
+/*
+ * The caller flushes the root's TLBs before it uses the page; devices
+ * lose it before this returns (iommu_root_unmap waits for that).
+ */
 bool root_give_page(struct partition *to, u64 pfn)
 {
 	struct partition *r = root_partition;
@@ -478,12 +482,20 @@ bool root_give_page(struct partition *to, u64 pfn)
 
 	if (!frame_deposit(&frames, pfn, (u16)(to->slot + 1)))
 		return false;
+	if (!iommu_root_unmap(pfn))
+		goto err_frame;
 	spin_lock(&r->lock);
 	s = pt_unmap(&r->npt, pfn << PAGE_SHIFT, PAGE_SIZE);
 	spin_unlock(&r->lock);
 	if (s)	/* no table page to split a large mapping: undo */
-		frame_withdraw(&frames, pfn, (u16)(to->slot + 1));
-	return s == PT_OK;
+		goto err_iommu;
+	return true;
+
+err_iommu:
+	iommu_root_map(pfn);
+err_frame:
+	frame_withdraw(&frames, pfn, (u16)(to->slot + 1));
+	return false;
 }
 
 void root_reclaim_page(struct partition *p, hpa_t page)
@@ -492,8 +504,10 @@ void root_reclaim_page(struct partition *p, hpa_t page)
 
 	/* Whatever the hypervisor kept there is not the root's to read. */
 	memset(hpa_to_hva(page), 0, PAGE_SIZE);
-	if (frame_withdraw(&frames, pfn, (u16)(p->slot + 1)))
+	if (frame_withdraw(&frames, pfn, (u16)(p->slot + 1))) {
 		root_npt_update(pfn, true);
+		iommu_root_map(pfn);
+	}
 }
 
 bool root_share_page(hpa_t page)

@@ -1,5 +1,6 @@
 /* The root partition's local APIC (see hv/rootapic.h). */
 #include <hv/mmio.h>
+#include <hv/iommu.h>
 #include <hv/log.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
@@ -135,6 +136,7 @@ bool root_apic_mmio(struct vp *vp, u64 gpa_)
 	if (!apic_page || (gpa_ & PAGE_MASK) != apic_page ||
 	    !mmio_decode(vp, &in))
 		return false;
+	iommu_poll();	/* the root exits here often: a cheap moment */
 	if (in.size == 4 && !(off & 3)) {
 		if (in.write)
 			apic_write(vp, off, (u32)mmio_write_value(vp, &in));

@@ -36,15 +36,18 @@ TK_SUCCESS = 0x10   # test-kernel results: SUCCESS, SKIP, ERROR, FAILURE, CRASH
 
 
 def tk(name, smp=2, mem="512M", cmdline="debug_exit=0xf4", expect=(),
-       timeout=120, module_args=""):
-    """A test kernel booted as the root partition; it must report SUCCESS."""
-    return dict(name="tk/" + name, smp=smp, mem=mem, cmdline=cmdline,
+       timeout=120, module_args="", qemu=(), case=None):
+    """A test kernel booted as the root partition; it must report SUCCESS.
+
+    qemu: extra QEMU arguments (machine, devices); case: the case's name
+    when it is not the kernel's."""
+    return dict(name="tk/" + (case or name), smp=smp, mem=mem, cmdline=cmdline,
                 cpu="max", expect=[r"root: partition 1"] + list(expect) +
                 [r"tk: test %s: SUCCESS" % name], counts={},
                 status=TK_SUCCESS, forbid=[r"hv: error:", r"EXCEPTION",
                                            r"tk: FAILURE"],
                 timeout=timeout, boot_via="tk", audit=None, kernel=name,
-                module_args=module_args, root_args="")
+                module_args=module_args, root_args="", qemu=list(qemu))
 
 
 def amdv_on_every_cpu(n):
@@ -144,15 +147,19 @@ ROOT_LINE = r"(?m)^(?!\[[A-Za-z][\w.-]*\] ).*"
 SINGLE_THREADED_TCG = "tcg,thread=single"
 
 
-def linux(name, smp, mem, tests, timeout=600):
-    """Root Linux on microhv running root/initramfs/root-tests.sh."""
-    expect = [r"root: Linux \(boot protocol", r"microhv root: Linux .*, %d CPUs, driver ready" % smp]
+def linux(name, smp, mem, tests, timeout=600, cmdline="debug_exit=0xf4",
+          qemu=(), expect_hv=()):
+    """Root Linux on microhv running root/initramfs/root-tests.sh.
+
+    expect_hv: hypervisor lines expected before the root boots."""
+    expect = [r"root: Linux \(boot protocol"] + list(expect_hv) + [
+        r"microhv root: Linux .*, %d CPUs, driver ready" % smp]
     expect += [r"root-test %s: PASS" % t for t in tests]
     expect += [r"root-tests: done"]
     # Groups of root-tests.sh; "+" because QEMU splits -initrd on ",".
     names = "+".join(sorted(set(GROUPS.get(t, "children") for t in tests)))
     return dict(name="linux/" + name, smp=smp, mem=mem,
-                cmdline="debug_exit=0xf4", cpu="max", expect=expect,
+                cmdline=cmdline, cpu="max", expect=expect, qemu=list(qemu),
                 counts={}, status=TK_SUCCESS,
                 forbid=[r"hv: error:", r"root-test \S+: FAIL"] +
                        [ROOT_LINE + rx for rx in
@@ -197,3 +204,34 @@ CASES += [tk("races", smp=3, expect=[
     r"races: 3000 delete/delete and 1000 deposit/delete rounds",
     r"races: 2000 VP delete/delete and registers/delete rounds"],
     timeout=300)]
+
+# DMA isolation: QEMU's AMD IOMMU (it needs q35; interrupt remapping off:
+# microhv programs DMA translation only) and its edu DMA engine.
+IOMMU_QEMU = ["-machine", "q35", "-device", "amd-iommu,intremap=off"]
+CASES += [
+    tk("iommu_dma", qemu=IOMMU_QEMU + ["-device", "edu"],
+       cmdline="debug_exit=0xf4 iommu=required",
+       expect=[r"iommu: 1 AMD IOMMU\(s\), registers at 0xfed80000",
+               r"iommu_dma: \(a\) DMA into a root page arrived",
+               r"iommu_dma: \(b\) DMA to and from the hypervisor's image",
+               r"iommu_dma: \(c\) DMA to and from a deposited page was "
+               r"refused",
+               r"iommu_dma: \(d\) withdrawn, it takes DMA again"]),
+    # The default machine has no IOMMU: the root still boots, and says so.
+    tk("iommu_dma", case="iommu_dma-no-iommu", qemu=["-device", "edu"],
+       module_args="iommu=0",
+       expect=[r"iommu: no AMD IOMMU \(no ACPI IVRS table\): DMA from "
+               r"the root's devices is NOT isolated",
+               r"iommu_dma: \(a\) DMA into a root page arrived"]),
+    # Root Linux through the IOMMU: its virtio disk and NIC do DMA in
+    # the root's domain, and a child's deposits and their return leave
+    # the hypervisor's pool as it was (sigkill compares it).
+    linux("root-iommu", 2, "1G", ["cpus", "devices", "sigkill"],
+          qemu=IOMMU_QEMU, cmdline="debug_exit=0xf4 iommu=required",
+          expect_hv=[r"iommu: 1 AMD IOMMU\(s\)"]),
+    dict(tk("smoke", cmdline="debug_exit=0xf4 iommu=required",
+            case="refuse-iommu-required"), status=BAD_CONFIG,
+         forbid=[r"EXCEPTION", r"tk: test"],
+         expect=[r"hv: error: iommu=required, but no AMD IOMMU \(no ACPI "
+                 r"IVRS table\)", r"stopping \(status 4\)"]),
+]

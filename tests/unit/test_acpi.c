@@ -162,3 +162,28 @@ TEST(acpi_madt_cpu_limit)
 	CHECK_EQ(mi.n_cpus, HV_MAX_CPUS);
 	CHECK_EQ(mi.n_over_limit, 3);
 }
+
+TEST(acpi_root_remove_hides_a_table)
+{
+	struct acpi_root root;
+	u64 pa, apic = 0x81000, ivrs = 0x82000, hpet = 0x83000;
+	u8 *xsdt;
+
+	setup();
+	xsdt = lowmem + 0x80000;
+	tables(44 + 8, two_cpus_and_friends, 8);
+	header(xsdt, "XSDT", 36 + 24);
+	memcpy(xsdt + 36, &apic, 8);
+	memcpy(xsdt + 44, &ivrs, 8);
+	memcpy(xsdt + 52, &hpet, 8);
+	fix_checksum(xsdt, 36 + 24, 9);
+	CHECK(acpi_root_remove((void *)xsdt, true, ivrs));
+	CHECK_EQ(((struct acpi_table_header *)xsdt)->length, 36 + 16);
+	CHECK_EQ(*(u64 *)(xsdt + 44), hpet);
+	CHECK_EQ(*(u64 *)(xsdt + 52), 0);
+	CHECK(!acpi_root_remove((void *)xsdt, true, ivrs));
+	/* Still a valid root table: the MADT is found through it. */
+	CHECK_NULL(acpi_rsdp_parse(lowmem + 0xf0010, 36, &root));
+	CHECK(acpi_find_table(&root, "APIC", fake_read, NULL, &pa) != NULL);
+	CHECK_EQ(pa, apic);
+}

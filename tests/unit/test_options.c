@@ -13,7 +13,19 @@ TEST(options_defaults)
 	CHECK_EQ(o.debug_exit_port, 0);
 	CHECK_EQ(o.hv_mem, 0);
 	CHECK_EQ(o.selftests, 0);
+	CHECK_EQ(o.iommu, IOMMU_AUTO);
 	CHECK_STR(warn, "");
+}
+
+TEST(options_iommu)
+{
+	CHECK(options_parse("iommu=required", &o, err, warn));
+	CHECK_EQ(o.iommu, IOMMU_REQUIRED);
+	CHECK(options_parse("iommu=off", &o, err, warn));
+	CHECK_EQ(o.iommu, IOMMU_OFF);
+	CHECK(!options_parse("iommu=yes", &o, err, warn));
+	CHECK(strstr(err, "iommu=yes") &&
+	      strstr(err, "expected auto, required or off"));
 }
 
 TEST(options_every_key)

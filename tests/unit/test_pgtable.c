@@ -215,3 +215,65 @@ TEST(pgtable_merge_back_into_large_pages)
 	pt_merge(&pt, 0x7f0000000000ull, PT_LARGE_1G, freed, &n);
 	CHECK_EQ(n, 0);
 }
+
+/* The entry that maps va (or 0), found by hand as an IOMMU would. */
+static u64 iommu_walk(u64 va)
+{
+	u64 e = hpa_u64(pt.root) | IOPTE_PR | (4ull << IOPTE_NL_SHIFT);
+
+	for (int level = 3; level >= 0; level--) {
+		const u64 *t = hpa_to_hva(hpa(e & PTE_ADDR));
+
+		e = t[(va >> (12 + 9 * level)) & 511];
+		if (!(e & IOPTE_PR) || !(e & IOPTE_NL_MASK))
+			break;
+		CHECK_EQ((e & IOPTE_NL_MASK) >> IOPTE_NL_SHIFT, level);
+	}
+	return e;
+}
+
+TEST(pgtable_iommu_format)
+{
+	hpa_t freed[2];
+	u32 n;
+	u64 e;
+
+	setup();
+	CHECK_EQ(pt_init_iommu(&pt, &pages), PT_OK);
+	CHECK_EQ(pt_map(&pt, 0, hpa(0), SZ_1G, PT_LARGE_2M | PT_WRITE |
+			PT_EXEC | PT_USER), PT_OK);
+	CHECK_EQ(pt_map(&pt, SZ_1G, hpa(SZ_1G), PAGE_SIZE, 0), PT_OK);
+	/* Table entries name the next level; leaves have level 0. */
+	e = iommu_walk(0x200000);
+	CHECK_EQ(e & ~PTE_ADDR, IOPTE_PR | IOPTE_IR | IOPTE_IW);
+	CHECK_EQ(e & PTE_ADDR, 0x200000);
+	e = iommu_walk(SZ_1G);
+	CHECK_EQ(e & ~PTE_ADDR, IOPTE_PR | IOPTE_IR);	/* read-only */
+	CHECK_EQ(look(0x200000).size, SZ_2M);
+	/* Punch a hole: the 2 MiB page splits into 4 KiB IOMMU leaves. */
+	CHECK_EQ(pt_unmap(&pt, 0x201000, PAGE_SIZE), PT_OK);
+	CHECK_EQ(iommu_walk(0x201000), 0);
+	e = iommu_walk(0x202000);
+	CHECK_EQ(e, 0x202000 | IOPTE_PR | IOPTE_IR | IOPTE_IW);
+	CHECK_EQ(look(0x202000).size, PAGE_SIZE);
+	/* The table above the 4 KiB leaves says so (level 1). */
+	{
+		const u64 *l4 = hpa_to_hva(pt.root);
+		const u64 *l3 = hpa_to_hva(hpa(l4[0] & PTE_ADDR));
+		const u64 *l2 = hpa_to_hva(hpa(l3[0] & PTE_ADDR));
+
+		CHECK_EQ((l4[0] & IOPTE_NL_MASK) >> IOPTE_NL_SHIFT, 3);
+		CHECK_EQ((l3[0] & IOPTE_NL_MASK) >> IOPTE_NL_SHIFT, 2);
+		CHECK_EQ((l2[1] & IOPTE_NL_MASK) >> IOPTE_NL_SHIFT, 1);
+		CHECK(!(l2[1] & PTE_PS));
+	}
+	/* Back again: one 2 MiB leaf, no PS bit (that is the CPU's). */
+	CHECK_EQ(pt_map(&pt, 0x201000, hpa(0x201000), PAGE_SIZE, PT_WRITE),
+		 PT_OK);
+	pt_merge(&pt, 0x201000, PT_LARGE_2M, freed, &n);
+	CHECK_EQ(n, 1);
+	pt_free_table(&pt, freed[0]);
+	CHECK_EQ(iommu_walk(0x201000), 0x200000 | IOPTE_PR | IOPTE_IR |
+		 IOPTE_IW);
+	pt_destroy(&pt);
+}

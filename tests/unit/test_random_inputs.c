@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <hv/acpi.h>
 #include <hv/bootinfo.h>
+#include <hv/ivrs.h>
 #include <hv/mbimage.h>
 #include <hv/string.h>
 #include "harness.h"
@@ -96,4 +97,40 @@ TEST(random_madt)
 		acpi_madt_parse((const struct acpi_table_header *)t, mi);
 	}
 	free(mi);
+}
+
+/* IVHD blocks of random types and lengths, in a buffer of exactly len. */
+static void random_ivhds(u8 *t, u32 len)
+{
+	static const u8 types[] = { 0x10, 0x11, 0x40, 0x20, 0x21, 0x7 };
+
+	for (u32 off = 48; off + 4 <= len;) {
+		u16 blen = (u16)(4 + next() % 80);
+
+		t[off] = types[next() % sizeof(types)];
+		memcpy(t + off + 2, &blen, 2);
+		for (u32 i = 4; i < blen && off + i < len; i++)
+			t[off + i] = (u8)(next() % 4 ? next() % 8 : next());
+		off += blen;
+	}
+}
+
+TEST(random_ivrs)
+{
+	struct ivrs_info *info = malloc(sizeof(*info));
+
+	for (int round = 0; round < 20000; round++) {
+		u32 len = 36 + (u32)(next() % 400);
+		u8 *t = calloc(1, len);
+
+		random_ivhds(t, len);
+		scribble(t, len, 4);
+		memcpy(t, "IVRS", 4);
+		memcpy(t + 4, &len, 4);
+		if (!ivrs_parse((const struct acpi_table_header *)t, info))
+			CHECK(info->n_iommus >= 1 &&
+			      info->n_iommus <= IVRS_MAX_IOMMUS);
+		free(t);
+	}
+	free(info);
 }

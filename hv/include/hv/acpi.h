@@ -83,6 +83,16 @@ const struct acpi_table_header *
 acpi_find_table(const struct acpi_root *root, const char sig[4],
 		phys_reader_fn read, void *ctx, u64 *pa);
 
+/*
+ * Takes the entry naming the table at pa out of a root table (RSDT or
+ * XSDT) in place and fixes its checksum, so that whoever reads the
+ * tables next does not find that table. False if it is not listed.
+ */
+bool acpi_root_remove(struct acpi_table_header *rt, bool xsdt, u64 pa);
+
+/* The root table smp_discover found (its table_pa is 0 before). */
+extern struct acpi_root acpi_tables;
+
 const char *acpi_madt_parse(const struct acpi_table_header *madt,
 			    struct acpi_madt_info *out);
 

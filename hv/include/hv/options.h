@@ -18,6 +18,13 @@ enum log_level {
 #define SELFTEST_AP_FAULT BIT(0)	/* a #PF on the last CPU: dump + park */
 #define SELFTEST_MEM BIT(1)		/* cycle every page of the pool */
 
+/* What to do about an IOMMU (root DMA isolation). */
+enum iommu_mode {
+	IOMMU_AUTO = 0,		/* use one if the IVRS lists it */
+	IOMMU_REQUIRED,		/* refuse to boot the root without one */
+	IOMMU_OFF,		/* leave it off: root DMA is not isolated */
+};
+
 struct hv_options {
 	enum log_level loglevel;
 	u16 console_port;	/* 0: no console */
@@ -25,6 +32,7 @@ struct hv_options {
 	u16 debug_exit_port;	/* 0: halt instead of exiting QEMU */
 	u64 hv_mem;		/* hypervisor pool size in bytes, 0: auto */
 	u32 selftests;		/* SELFTEST_* */
+	enum iommu_mode iommu;
 };
 
 #define OPTIONS_ERR_LEN 128

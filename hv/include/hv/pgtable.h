@@ -33,6 +33,18 @@
 #define PTE_NX BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ull
 
+/*
+ * AMD IOMMU (v1, "host") page tables: the same four levels and address
+ * bits, but present is PR, permissions are IR/IW, and every entry names
+ * the level of the table it points to (0: it maps a page). AMD IOMMU
+ * spec (48882) 2.2.3.
+ */
+#define IOPTE_PR BIT(0)
+#define IOPTE_NL_SHIFT 9
+#define IOPTE_NL_MASK (7ull << IOPTE_NL_SHIFT)
+#define IOPTE_IR BIT(61)
+#define IOPTE_IW BIT(62)
+
 enum pt_status {
 	PT_OK = 0,
 	PT_ENOMEM = -1,		/* the pool ran out of table pages */
@@ -54,6 +66,7 @@ struct pt_pages {
 struct pgtable {
 	hpa_t root;		/* the PML4 */
 	struct pt_pages pages;
+	bool iommu;		/* IOPTE_* entries, not the CPU's */
 };
 
 struct pt_leaf {
@@ -64,6 +77,11 @@ struct pt_leaf {
 };
 
 enum pt_status pt_init(struct pgtable *pt, const struct pt_pages *pages);
+/*
+ * The same builder for an AMD IOMMU's tables: PT_WRITE gives write,
+ * everything mapped is readable, PT_EXEC/USER/UC/GLOBAL mean nothing.
+ */
+enum pt_status pt_init_iommu(struct pgtable *pt, const struct pt_pages *pages);
 
 /* A pt_pages drawing single pages from a palloc. */
 struct pt_pages pt_pages_from_palloc(struct palloc *pool);

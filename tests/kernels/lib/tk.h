@@ -73,6 +73,12 @@ static inline u8 tk_inb(u16 port)
 	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline u32 tk_inl(u16 port)
+{
+	u32 v;
+	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 static inline void tk_cpuid(u32 leaf, u32 sub, u32 r[4])
 {
 	__asm__ __volatile__("cpuid"
