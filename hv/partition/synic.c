@@ -204,27 +204,40 @@ enum hv_status synic_signal(struct vp *vp, u32 sint, u32 flag,
 
 /* ------------------------------------------------------------ timers */
 
-static void fire_timer(struct vp *vp, u32 n, u64 now)
+/* A timer message into the queue; false if the queue is full. */
+static bool send_timer_message(struct vp *vp, u32 n, u64 expired, u64 now)
 {
 	struct stimer *t = &vp->synic.stimer[n];
 	struct hv_timer_message_payload *pl;
 	struct hv_message m = { 0 };
+	bool sent;
 
-	if (t->config & HV_STIMER_DIRECT) {
+	m.header.message_type = HVMSG_TIMER_EXPIRED;
+	m.header.payload_size = sizeof(*pl);
+	pl = (void *)m.payload;
+	*pl = (struct hv_timer_message_payload){ n, 0, expired, now };
+	spin_lock(&vp->irq.lock);
+	sent = queue_push(vp, HV_STIMER_SINT(t->config), &m);
+	spin_unlock(&vp->irq.lock);
+	return sent;
+}
+
+/*
+ * An expiry whose message finds the queue full is kept (undelivered)
+ * and sent once the guest has made room; meanwhile the timer is re-armed
+ * (periodic) or disarmed (one-shot) as if it had been sent, so its
+ * deadline never stays in the past and the VP's root thread can sleep.
+ * Later expiries of a timer with one undelivered are dropped.
+ */
+static void fire_timer(struct vp *vp, u32 n, u64 now)
+{
+	struct stimer *t = &vp->synic.stimer[n];
+
+	if (t->config & HV_STIMER_DIRECT)
 		irq_fixed(vp, HV_STIMER_VECTOR(t->config), vp);
-	} else {
-		m.header.message_type = HVMSG_TIMER_EXPIRED;
-		m.header.payload_size = sizeof(*pl);
-		pl = (void *)m.payload;
-		*pl = (struct hv_timer_message_payload){ n, 0, t->deadline,
-							 now };
-		spin_lock(&vp->irq.lock);
-		if (!queue_push(vp, HV_STIMER_SINT(t->config), &m)) {
-			spin_unlock(&vp->irq.lock);
-			return;	/* the queue is full: try again next time */
-		}
-		spin_unlock(&vp->irq.lock);
-	}
+	else if (!t->undelivered && !send_timer_message(vp, n, t->deadline,
+							now))
+		t->undelivered = t->deadline;
 	t->deadline = stimer_rearm(t->config, t->count, t->deadline, now);
 	if (!t->deadline)	/* one-shot: disarmed once it fired */
 		t->config &= ~HV_STIMER_ENABLE;
@@ -235,6 +248,9 @@ void synic_before_entry(struct vp *vp, u64 now)
 	for (u32 n = 0; n < HV_STIMER_COUNT; n++) {
 		struct stimer *t = &vp->synic.stimer[n];
 
+		if (t->undelivered &&
+		    send_timer_message(vp, n, t->undelivered, now))
+			t->undelivered = 0;
 		if (t->deadline && now >= t->deadline)
 			fire_timer(vp, n, now);
 	}

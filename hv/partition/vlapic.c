@@ -96,10 +96,18 @@ u32 vlapic_read(struct vlapic *a, u32 off, u64 now)
 	}
 }
 
+/*
+ * A periodic timer runs no faster than VLAPIC_MIN_PERIOD_NS (as KVM's
+ * min_timer_period_us): a 1 ns period would keep the VP's CPU busy
+ * delivering it. The count the guest reads is still its own.
+ */
 static void arm_timer(struct vlapic *a, u64 now)
 {
 	u64 period = (u64)a->timer_initial * divisor(a->timer_divide);
 
+	if (period && (a->lvt[LVT_TIMER] & APIC_TIMER_PERIODIC) &&
+	    period < VLAPIC_MIN_PERIOD_NS)
+		period = VLAPIC_MIN_PERIOD_NS;
 	a->timer_start = now;
 	a->timer_deadline = period ? now + period : 0;
 }
@@ -182,6 +190,8 @@ void vlapic_timer_tick(struct vlapic *a, u64 now)
 	if (lvt & APIC_TIMER_PERIODIC) {
 		u64 period = a->timer_deadline - a->timer_start;
 
+		if (period < VLAPIC_MIN_PERIOD_NS)	/* made periodic later */
+			period = VLAPIC_MIN_PERIOD_NS;
 		/* Catch up without firing once per missed period. */
 		a->timer_start = a->timer_deadline +
 				 (now - a->timer_deadline) / period * period;

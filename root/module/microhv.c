@@ -503,9 +503,16 @@ static const struct hv_microhv_run_state *run_state(struct mhv_partition *p,
 			      HV_MICROHV_RUN_STATE_OFFSET);
 }
 
+/*
+ * A halted VP's thread sleeps at least this long: a timer the hypervisor
+ * reports as due while the VP stays halted must not turn the sleep into
+ * a spin (the hypervisor keeps periodic timers at 200 us or more).
+ */
+#define MIN_BLOCKED_SLEEP_NS 100000ull
+
 /* After each dispatch: wake the siblings it made runnable, and set the
  * thread's timer to the VP's next timer. */
-static void after_dispatch(struct mhv_partition *p, u32 vp)
+static void after_dispatch(struct mhv_partition *p, u32 vp, bool blocked)
 {
 	const struct hv_microhv_run_state *rs = run_state(p, vp);
 	u64 wake = READ_ONCE(rs->wake_vps), ns = READ_ONCE(rs->timer_deadline_ns);
@@ -517,11 +524,13 @@ static void after_dispatch(struct mhv_partition *p, u32 vp)
 		if (i < MAX_VPS && READ_ONCE(p->vp_exists[i]))
 			kick_vp_thread(p, i);
 	}
-	if (ns == HV_MICROHV_NO_DEADLINE)
+	if (ns == HV_MICROHV_NO_DEADLINE) {
 		hrtimer_try_to_cancel(&p->vpt[vp].timer);
-	else
-		hrtimer_start(&p->vpt[vp].timer, ns_to_ktime(ns),
-			      HRTIMER_MODE_REL);
+		return;
+	}
+	if (blocked && ns < MIN_BLOCKED_SLEEP_NS)
+		ns = MIN_BLOCKED_SLEEP_NS;
+	hrtimer_start(&p->vpt[vp].timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
 }
 
 /*
@@ -559,7 +568,8 @@ static long run_vp(struct mhv_partition *p, void __user *argp)
 		if (s)
 			break;
 		p->clear_intercept[a.vp] = false;
-		after_dispatch(p, a.vp);
+		after_dispatch(p, a.vp, out.dispatch_state ==
+				       HV_VP_DISPATCH_STATE_BLOCKED);
 		if (out.dispatch_event == HV_VP_DISPATCH_EVENT_INTERCEPT ||
 		    out.dispatch_event == HV_VP_DISPATCH_EVENT_SUSPEND)
 			break;

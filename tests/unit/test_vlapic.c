@@ -67,15 +67,15 @@ TEST(vlapic_timer_one_shot_and_periodic)
 	CHECK_EQ(vlapic_read(&a, APIC_TMCCT, 5000), 0);
 	vlapic_accept(&a, 0xec);
 	vlapic_write(&a, APIC_EOI, 0, 0, &icr);
-	/* Periodic, divide by 2: 100 counts = 200 ns. */
+	/* Periodic, divide by 2: 100000 counts = 200 us. */
 	vlapic_write(&a, APIC_TDCR, 0x0, 0, &icr);
 	vlapic_write(&a, APIC_LVTT, 0xec | APIC_TIMER_PERIODIC, 0, &icr);
-	vlapic_write(&a, APIC_TMICT, 100, 0, &icr);
-	CHECK_EQ(a.timer_deadline, 200);
-	vlapic_timer_tick(&a, 1050);			/* five periods late */
+	vlapic_write(&a, APIC_TMICT, 100000, 0, &icr);
+	CHECK_EQ(a.timer_deadline, 200000);
+	vlapic_timer_tick(&a, 1050000);			/* five periods late */
 	CHECK_EQ(vlapic_pending(&a), 0xec);
-	CHECK_EQ(a.timer_deadline, 1200);		/* caught up, not 5x */
-	CHECK_EQ(vlapic_read(&a, APIC_TMCCT, 1100), 50);
+	CHECK_EQ(a.timer_deadline, 1200000);		/* caught up, not 5x */
+	CHECK_EQ(vlapic_read(&a, APIC_TMCCT, 1100000), 50000);
 	/* Masked: counts but raises nothing. */
 	vlapic_accept(&a, 0xec);
 	vlapic_write(&a, APIC_EOI, 0, 0, &icr);
@@ -85,6 +85,21 @@ TEST(vlapic_timer_one_shot_and_periodic)
 	CHECK_EQ(vlapic_pending(&a), -1);
 	vlapic_write(&a, APIC_TMICT, 0, 0, &icr);	/* stops it */
 	CHECK_EQ(a.timer_deadline, 0);
+}
+
+TEST(vlapic_periodic_timer_floor)
+{
+	enable();
+	vlapic_write(&a, APIC_TDCR, 0xb, 0, &icr);	/* divide by 1 */
+	vlapic_write(&a, APIC_LVTT, 0xec | APIC_TIMER_PERIODIC, 0, &icr);
+	vlapic_write(&a, APIC_TMICT, 1, 1000, &icr);	/* 1 ns asked */
+	CHECK_EQ(a.timer_deadline, 1000 + VLAPIC_MIN_PERIOD_NS);
+	vlapic_timer_tick(&a, 1000 + VLAPIC_MIN_PERIOD_NS);
+	CHECK_EQ(a.timer_deadline, 1000 + 2 * VLAPIC_MIN_PERIOD_NS);
+	/* One-shot: as short as asked (it fires once). */
+	vlapic_write(&a, APIC_LVTT, 0xec, 0, &icr);
+	vlapic_write(&a, APIC_TMICT, 1, 5000, &icr);
+	CHECK_EQ(a.timer_deadline, 5001);
 }
 
 TEST(vlapic_icr_and_software_disable)
@@ -126,11 +141,21 @@ TEST(stimer_periodic_drops_missed_periods)
 {
 	u64 per = HV_STIMER_ENABLE | HV_STIMER_PERIODIC;
 
-	CHECK_EQ(stimer_deadline(per, 30, 100), 130);
-	CHECK_EQ(stimer_rearm(per, 30, 130, 130), 160);
-	CHECK_EQ(stimer_rearm(per, 30, 130, 135), 160);
+	CHECK_EQ(stimer_deadline(per, 3000, 100), 3100);
+	CHECK_EQ(stimer_rearm(per, 3000, 3100, 3100), 6100);
+	CHECK_EQ(stimer_rearm(per, 3000, 3100, 3500), 6100);
 	/* Late by three periods: the next one still lies on the grid. */
-	CHECK_EQ(stimer_rearm(per, 30, 130, 221), 250);
-	CHECK_EQ(stimer_rearm(per, 30, 130, 220), 250);
-	CHECK(stimer_rearm(per, 30, 130, 1000) > 1000);
+	CHECK_EQ(stimer_rearm(per, 3000, 3100, 12100), 15100);
+	CHECK_EQ(stimer_rearm(per, 3000, 3100, 12000), 12100);
+	CHECK(stimer_rearm(per, 3000, 3100, 100000) > 100000);
+}
+
+TEST(stimer_periodic_floor)
+{
+	u64 per = HV_STIMER_ENABLE | HV_STIMER_PERIODIC;
+
+	/* 100 ns asked: 200 us given, so a VP cannot spin its CPU. */
+	CHECK_EQ(stimer_deadline(per, 1, 100), 100 + STIMER_MIN_PERIOD);
+	CHECK_EQ(stimer_rearm(per, 1, 2100, 2100), 2100 + STIMER_MIN_PERIOD);
+	CHECK_EQ(stimer_deadline(HV_STIMER_ENABLE, 1, 100), 100);	/* once */
 }

@@ -27,7 +27,15 @@ struct stimer {
 	u64 config;
 	u64 count;
 	u64 deadline;		/* reference time it fires; 0: not armed */
+	u64 undelivered;	/* expired at this time, message not yet sent */
 };
+
+/*
+ * The shortest period a periodic timer runs at (reference time, 100 ns
+ * units): 200 us, KVM's floor for periodic APIC timers. Faster, a timer
+ * would only keep the CPU behind the VP's root thread busy.
+ */
+#define STIMER_MIN_PERIOD 2000ull
 
 /* Legend: [R] the VP's own CPU, [L] vp->irq.lock. */
 struct vp_synic {

@@ -11,6 +11,7 @@
 
 #define VLAPIC_BASE 0xfee00000ull
 #define VLAPIC_TIMER_HZ 1000000000ull	/* reported in HV_X64_MSR_APIC_FREQUENCY */
+#define VLAPIC_MIN_PERIOD_NS 200000ull	/* periodic timers: 200 us at least */
 
 /* Register offsets. */
 #define APIC_ID 0x020
