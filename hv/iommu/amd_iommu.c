@@ -305,6 +305,8 @@ static void build_domain(struct partition *root, const struct ivrs_info *info)
  * not name (hot-plugged, an SR-IOV function) still gets the root's
  * domain, and QEMU 7.2 reads entries past the table's end as if they
  * were in it (an invalid one lets the device through untranslated).
+ * Interrupts: a device's MSI may not be INIT (it would reset a
+ * hypervisor CPU) nor ExtINT; SMIs are target-aborted too (SysMgt 0).
  */
 static hpa_t build_devtab(u32 *pages)
 {
@@ -317,7 +319,7 @@ static hpa_t build_devtab(u32 *pages)
 		dt[i] = (struct amdvi_dte){ {
 			DTE_V | DTE_TV | 4ull << DTE_MODE_SHIFT |
 			hpa_u64(iommu.dma.root) | DTE_IR | DTE_IW,
-			ROOT_DOMAIN, 0, 0 } };
+			ROOT_DOMAIN, DTE_ROOT_INTERRUPTS, 0 } };
 	return hva_to_hpa(dt);
 }
 

@@ -4,8 +4,8 @@
  * delivers INIT or SMI (or a reserved mode) would reset, or take into
  * SMM, a CPU the hypervisor runs on. So each I/O APIC page is left out
  * of the root's NPT; accesses are decoded and forwarded, and such an
- * entry is written masked. (MSIs can carry INIT too: only an IOMMU's
- * interrupt controls stop those; see docs/abi.md.)
+ * entry is written masked. (MSIs can carry INIT too: the IOMMU's
+ * device table entries stop those; see docs/abi.md.)
  */
 #ifndef HV_ROOTIOAPIC_H
 #define HV_ROOTIOAPIC_H

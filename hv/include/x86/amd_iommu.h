@@ -41,6 +41,18 @@ static_assert(sizeof(struct amdvi_dte) == 32, "AMD IOMMU device table entry");
 #define DTE_IR BIT(61)
 #define DTE_IW BIT(62)
 #define DTE_DOMAIN_MASK 0xffffull	/* q[1] */
+/* q[2]: interrupts (2.2.2.2). IV on with IntCtl "forward unmapped" and
+ * no table: fixed and arbitrated MSIs pass as they are; the *Pass bits
+ * left clear target-abort INIT and ExtINT; NMI and LINT0/1 pass. */
+#define DTE_IV BIT(0)
+#define DTE_INIT_PASS BIT(56)
+#define DTE_EINT_PASS BIT(57)
+#define DTE_NMI_PASS BIT(58)
+#define DTE_INTCTL_FORWARD (1ull << 60)
+#define DTE_LINT0_PASS BIT(62)
+#define DTE_LINT1_PASS BIT(63)
+#define DTE_ROOT_INTERRUPTS (DTE_IV | DTE_INTCTL_FORWARD | DTE_NMI_PASS | \
+			     DTE_LINT0_PASS | DTE_LINT1_PASS)
 #define DTE_PER_PAGE (4096 / sizeof(struct amdvi_dte))
 #define DTE_ENTRIES 65536u		/* 2 MiB: the most a table can be */
 
