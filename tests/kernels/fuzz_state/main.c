@@ -18,13 +18,14 @@
 #include "../lib/child.h"
 
 #define NPAGES 4096		/* root pages the calls hand around */
-#define MAX_IDS 2048		/* every partition ever created */
+#define MAX_IDS 2048		/* partitions calls pick from (a ring) */
 #define GFN_SPACE 8192		/* where maps go, mostly */
 #define MAX_GFN (1ull << 34)
 
 static u8 *pages;		/* NPAGES contiguous root pages */
 static u64 ids[MAX_IDS];
 static u32 nr_ids;
+static u64 max_id;		/* the newest partition: teardown goes up to it */
 static u64 rng[2];
 static volatile bool cpu1_done;
 static u64 calls_ok[2], calls[2];
@@ -140,8 +141,11 @@ static void do_create(u32 cpu)
 		return;
 	id = *(u64 *)tk_hc_out();
 	r = __atomic_fetch_add(&nr_ids, 1, __ATOMIC_ACQ_REL);
-	if (r < MAX_IDS)
-		ids[r] = id;
+	ids[r < MAX_IDS ? r : 4 + (r - 4) % (MAX_IDS - 4)] = id;
+	for (u64 m = __atomic_load_n(&max_id, __ATOMIC_RELAXED); m < id &&
+	     !__atomic_compare_exchange_n(&max_id, &m, id, false,
+					  __ATOMIC_RELAXED, __ATOMIC_RELAXED);)
+		;
 	do_deposit(cpu, id);
 	if (below(cpu, 4))
 		do_lifecycle(cpu, HVCALL_INITIALIZE_PARTITION, id);
@@ -308,6 +312,7 @@ static void setup(void)
 	for (u32 i = 0; i < 4; i++) {
 		tk_child_create(c, i, 1024);
 		ids[nr_ids++] = c->id;
+		max_id = c->id;
 		for (u32 vp = 1; vp < 4; vp++) {
 			void *fresh[8];
 
@@ -344,20 +349,22 @@ static void drain(u64 id)
 	TK_CHECK_EQ(tk_status(r), HV_STATUS_NO_RESOURCES);
 }
 
+/* Every partition ever created: ids are given out in order. */
 static void teardown_everything(void)
 {
-	u32 n = MIN(nr_ids, (u32)MAX_IDS), stranded = 0;
+	u32 stranded = 0, n = 0;
 	u64 v;
 
-	for (u32 i = 0; i < n; i++) {
-		tk_hvcall_fast(HVCALL_FINALIZE_PARTITION, ids[i], 0);
-		if (tk_status(tk_get_property(ids[i],
+	for (u64 id = ids[0]; id <= max_id; id++) {
+		tk_hvcall_fast(HVCALL_FINALIZE_PARTITION, id, 0);
+		if (tk_status(tk_get_property(id,
 			HV_PROPERTY_MICROHV_EXIT_COUNT(0), &v)) ==
 		    HV_STATUS_INVALID_PARTITION_ID)
 			continue;	/* deleted by the fuzzing */
-		drain(ids[i]);
+		drain(id);
 		TK_CHECK_EQ(tk_status(tk_hvcall_fast(HVCALL_DELETE_PARTITION,
-						     ids[i], 0)), 0);
+						     id, 0)), 0);
+		n++;
 	}
 	drain(HV_PARTITION_ID_SELF);
 	TK_CHECK_EQ(tk_status(tk_get_property(HV_PARTITION_ID_SELF,
