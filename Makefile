@@ -37,7 +37,8 @@ HV_PURE := hv/lib/printf.c hv/lib/strlcpy.c hv/core/options.c \
 	hv/core/vendor.c hv/boot/multiboot.c hv/boot/mbimage.c hv/boot/linux.c \
 	hv/arch/x86/decode.c hv/arch/x86/regcheck.c hv/partition/gwalk.c \
 	hv/partition/vlapic.c hv/partition/stimer.c hv/partition/cpuid.c \
-	hv/partition/rootmsr.c hv/partition/ioapic_filter.c hv/mm/memmap.c \
+	hv/partition/rootmsr.c hv/partition/ioapic_filter.c \
+	hv/partition/pci_cf8.c hv/mm/memmap.c \
 	hv/mm/palloc.c hv/mm/pgtable.c hv/mm/pool.c hv/mm/frame.c \
 	hv/acpi/tables.c hv/iommu/ivrs.c hv/iommu/event.c hv/svm/caps.c \
 	hv/vmx/caps.c

@@ -29,6 +29,7 @@
 #include <hv/iommu.h>
 #include <hv/ivrs.h>
 #include <hv/log.h>
+#include <hv/rootpci.h>
 #include <hv/mm.h>
 #include <hv/partition.h>
 #include <hv/pgtable.h>
@@ -411,6 +412,9 @@ void iommu_init(struct partition *root, enum iommu_mode mode)
 		hv_fatal(HV_EXIT_PANIC, "iommu: the IOMMU at 0x%llx does not "
 			 "carry out commands", iommu.units[0].base);
 	hide_ivrs(ivrs_pa);
+	for (u32 i = 0; i < iommu.n; i++)	/* its base stays where it is */
+		if (!info.iommus[i].segment)
+			root_pci_protect(info.iommus[i].devid);
 	WRITE_ONCE(iommu.on, true);
 	pr_info("iommu: %u AMD IOMMU(s), registers at 0x%llx; all DeviceIDs "
 		"(the IVRS names up to 0x%x) in one DMA domain (%llu table "

@@ -14,6 +14,7 @@
 #include <hv/vmm.h>
 #include <hv/rootapic.h>
 #include <hv/rootioapic.h>
+#include <hv/rootpci.h>
 #include <hv/virt.h>
 #include <x86/cpu.h>
 #include <x86/msr.h>
@@ -285,6 +286,33 @@ static void root_refused(struct vp *vp, u64 gpa_)
 		frame_owner(&frames, gpa_ >> PAGE_SHIFT));
 }
 
+/* IOIO exit information (APM 15.10.2). */
+#define IOIO_IN BIT(0)
+#define IOIO_STRING BIT(2)
+#define IOIO_SIZE(info) (((info) >> 4) & 7)	/* 1, 2 or 4 bytes */
+#define IOIO_PORT(info) ((u16)((info) >> 16))
+
+/* The few ports the root has trapped (hv/rootpci.h); EXITINFO2 = next RIP. */
+static void root_port_io(struct vp *vp)
+{
+	struct vmcb *v = vp_vmcb(vp);
+	u64 info = v->control.exit_info1;
+	u32 size = IOIO_SIZE(info), val = (u32)v->save.rax;
+	bool in = info & IOIO_IN;
+
+	if ((info & IOIO_STRING) ||
+	    !root_pci_port_io(IOIO_PORT(info), size, in, &val)) {
+		svm_inject_exception(vp, 13, true, 0);
+		return;
+	}
+	if (in && size == 4)
+		v->save.rax = val;	/* a 32-bit IN clears bits 63:32 */
+	else if (in)
+		v->save.rax = (v->save.rax & ~(BIT(size * 8) - 1)) | val;
+	v->save.rip = v->control.exit_info2;
+	v->control.interrupt_shadow = 0;
+}
+
 static void handle_root_exit(struct vp *vp)
 {
 	struct vmcb *v = vp_vmcb(vp);
@@ -306,7 +334,8 @@ static void handle_root_exit(struct vp *vp)
 	case SVM_EXIT_NPF:
 		partition_count_exit(p, HV_EXIT_STAT_NPF);
 		if (root_apic_mmio(vp, v->control.exit_info2) ||
-		    root_ioapic_mmio(vp, v->control.exit_info2))
+		    root_ioapic_mmio(vp, v->control.exit_info2) ||
+		    root_pci_ecam_mmio(vp, v->control.exit_info2))
 			break;
 		/* Hypervisor memory or a deposited page: refused. */
 		root_refused(vp, v->control.exit_info2);
@@ -314,6 +343,10 @@ static void handle_root_exit(struct vp *vp)
 		break;
 	case SVM_EXIT_NMI:
 		partition_count_exit(p, HV_EXIT_STAT_NMI);
+		break;
+	case SVM_EXIT_IOIO:
+		partition_count_exit(p, HV_EXIT_STAT_IO);
+		root_port_io(vp);
 		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT:

@@ -28,7 +28,7 @@ static inline struct vmcb *vp_vmcb(struct vp *vp)
 	return vp->vmcb;
 }
 
-extern hpa_t svm_iopm_child, svm_msrpm_child, svm_msrpm_root;
+extern hpa_t svm_iopm_child, svm_iopm_root, svm_msrpm_child, svm_msrpm_root;
 
 /* Hyper-V segment attributes <-> the VMCB's packed 12 bits. */
 static inline u16 hv_attr_from_vmcb(u16 a)

@@ -14,7 +14,7 @@
 #include <x86/msr.h>
 #include "svm_int.h"
 
-hpa_t svm_iopm_child, svm_msrpm_child, svm_msrpm_root;
+hpa_t svm_iopm_child, svm_iopm_root, svm_msrpm_child, svm_msrpm_root;
 
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
@@ -79,11 +79,13 @@ bool virt_global_init(void)
 	u8 *map;
 
 	svm_iopm_child = page_alloc(IOPM_PAGES);
+	svm_iopm_root = page_alloc(IOPM_PAGES);
 	svm_msrpm_child = page_alloc(MSRPM_PAGES);
 	svm_msrpm_root = page_alloc(MSRPM_PAGES);
-	if (!hpa_valid(svm_iopm_child) || !hpa_valid(svm_msrpm_child) ||
-	    !hpa_valid(svm_msrpm_root))
+	if (!hpa_valid(svm_iopm_child) || !hpa_valid(svm_iopm_root) ||
+	    !hpa_valid(svm_msrpm_child) || !hpa_valid(svm_msrpm_root))
 		return false;
+	memset(hpa_to_hva(svm_iopm_root), 0, IOPM_PAGES * PAGE_SIZE);
 	svm_regs_init();
 	memset(hpa_to_hva(svm_iopm_child), 0xff, IOPM_PAGES * PAGE_SIZE);
 	map = hpa_to_hva(svm_msrpm_child);
@@ -92,6 +94,14 @@ bool virt_global_init(void)
 		msrpm_set(map, child_passthrough_msrs[i], false);
 	root_msrpm_init(hpa_to_hva(svm_msrpm_root));
 	return true;
+}
+
+void virt_root_trap_ports(u16 first, u16 last)
+{
+	u8 *map = hpa_to_hva(svm_iopm_root);
+
+	for (u32 port = first; port <= last; port++)
+		map[port / 8] |= (u8)BIT(port % 8);
 }
 
 static void seg(struct vmcb_seg *s, u16 sel, u16 attr, u32 limit, u64 base)
@@ -126,10 +136,12 @@ static void child_intercepts(struct vmcb *v)
 static void root_intercepts(struct vmcb *v)
 {
 	v->control.intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
-		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_MSR |
-		SVM_INTERCEPT_SHUTDOWN;
+		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
+		SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
 	v->control.intercept_misc2 = SVM_INTERCEPT_SVM_INSNS |
 		SVM_INTERCEPT_VMMCALL;
+	/* Empty unless virt_root_trap_ports() marked some ports. */
+	v->control.iopm_base_pa = hpa_u64(svm_iopm_root);
 	v->control.msrpm_base_pa = hpa_u64(svm_msrpm_root);
 }
 

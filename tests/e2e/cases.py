@@ -228,6 +228,11 @@ CASES += [
     tk("iommu_msi", case="iommu_msi-fixed-no-iommu", smp=2,
        qemu=["-device", "edu"], module_args="init=0",
        expect=[r"iommu_msi: \(a\) a fixed MSI arrived"]),
+    # The IOMMU's own PCI function is read-only to the root.
+    tk("root_pci", qemu=IOMMU_QEMU, cmdline="debug_exit=0xf4 iommu=required",
+       expect=[r"root: PCI function 00:\d\d\.\d is read-only to the root "
+               r"\(ports 0xcf8/0xcfc and its ECAM page\)",
+               r"root_pci: the IOMMU's function \S+ is read-only"]),
     # The default machine has no IOMMU: the root still boots, and says so.
     tk("iommu_dma", case="iommu_dma-no-iommu", qemu=["-device", "edu"],
        module_args="iommu=0",

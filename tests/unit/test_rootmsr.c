@@ -102,3 +102,22 @@ TEST(ioapic_root_may_not_route_init_or_smi)
 	CHECK_EQ(ioapic_filter_write(0x11, 0x0500), 0x0500);
 	CHECK_EQ(ioapic_filter_write(0x00, 0x0500), 0x0500);
 }
+
+#include <hv/rootpci.h>
+
+TEST(pci_cf8_decodes_config_address)
+{
+	u16 bdf = 0;
+	u32 reg = 0;
+
+	/* Bus 0, device 3, function 3, register 0x3c, byte 2 of it. */
+	CHECK(pci_cf8_target(0x80001b3c, 0xcfe, &bdf, &reg));
+	CHECK_EQ(bdf, 0x1b);
+	CHECK_EQ(reg, 0x3e);
+	CHECK(pci_cf8_target(0x80ff0004, 0xcfc, &bdf, &reg));	/* bus 255 */
+	CHECK_EQ(bdf, 0xff00);
+	CHECK_EQ(reg, 4);
+	CHECK(!pci_cf8_target(0x00001b3c, 0xcfc, &bdf, &reg));	/* disabled */
+	CHECK(!pci_cf8_target(0x80001b3c, 0xcf9, &bdf, &reg));	/* reset port */
+	CHECK(!pci_cf8_target(0x81001b3c, 0xcfc, &bdf, &reg));	/* reserved */
+}

@@ -87,6 +87,9 @@ enum dispatch_result virt_vp_dispatch(struct vp *vp);
 /* Runs this CPU's root VP until an INIT arrives for it. */
 void virt_run_root(struct vp *vp);
 
+/* Boot, before the root runs: its accesses to these ports exit. */
+void virt_root_trap_ports(u16 first, u16 last);
+
 /* Shared intercept bitmaps; once, at boot. */
 bool virt_global_init(void);
 
