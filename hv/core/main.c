@@ -147,7 +147,7 @@ static __noreturn void bsp_main(void)
 		if (!virt_global_init())
 			hv_fatal(HV_EXIT_NO_MEMORY, "no memory for intercept maps");
 		root_build(&boot_info);
-		iommu_init(root_partition, opts.iommu);
+		iommu_init(root_partition, opts.iommu, opts.iommu_intr_pass);
 		sched_boot_root();
 	}
 	pr_info("no root partition module given: nothing to boot");

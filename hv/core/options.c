@@ -159,6 +159,12 @@ static bool apply_option(const char *k, size_t kn, const char *v, size_t vn,
 		return parse_selftests(v, vn, &o->selftests);
 	if (word_is(k, kn, "iommu"))
 		return parse_iommu(v, vn, &o->iommu);
+	if (word_is(k, kn, "iommu_intr")) {
+		if (!word_is(v, vn, "block") && !word_is(v, vn, "pass"))
+			return false;
+		o->iommu_intr_pass = word_is(v, vn, "pass");
+		return true;
+	}
 	*known = false;
 	return true;
 }
@@ -171,6 +177,7 @@ static const char *const option_help[] = {
 	"hv_mem: expected a size of at least 4M (e.g. 64M)",
 	"selftest: expected a comma list of ap_fault, mem",
 	"iommu: expected auto, required or off",
+	"iommu_intr: expected block or pass",
 };
 
 static const char *help_for(const char *k, size_t kn)

@@ -309,8 +309,9 @@ static void build_domain(struct partition *root, const struct ivrs_info *info)
  * Interrupts: a device's MSI may not be INIT (it would reset a
  * hypervisor CPU) nor ExtINT; SMIs are target-aborted too (SysMgt 0).
  */
-static hpa_t build_devtab(u32 *pages)
+static hpa_t build_devtab(u32 *pages, bool intr_pass)
 {
+	u64 intr = intr_pass ? 0 : DTE_ROOT_INTERRUPTS;
 	u32 entries = DTE_ENTRIES;
 	struct amdvi_dte *dt;
 
@@ -320,7 +321,7 @@ static hpa_t build_devtab(u32 *pages)
 		dt[i] = (struct amdvi_dte){ {
 			DTE_V | DTE_TV | 4ull << DTE_MODE_SHIFT |
 			hpa_u64(iommu.dma.root) | DTE_IR | DTE_IW,
-			ROOT_DOMAIN, DTE_ROOT_INTERRUPTS, 0 } };
+			ROOT_DOMAIN, intr, 0 } };
 	return hva_to_hpa(dt);
 }
 
@@ -388,7 +389,8 @@ static bool find_iommus(enum iommu_mode mode, struct ivrs_info *info,
 	return true;
 }
 
-void iommu_init(struct partition *root, enum iommu_mode mode)
+void iommu_init(struct partition *root, enum iommu_mode mode,
+		bool intr_pass)
 {
 	struct ivrs_info info;
 	u32 devtab_pages;
@@ -402,7 +404,10 @@ void iommu_init(struct partition *root, enum iommu_mode mode)
 	if (!find_iommus(mode, &info, &ivrs_pa))
 		return;
 	build_domain(root, &info);
-	devtab = build_devtab(&devtab_pages);
+	devtab = build_devtab(&devtab_pages, intr_pass);
+	if (intr_pass)
+		pr_warn("iommu: iommu_intr=pass: a device's MSI may still "
+			"carry INIT or SMI to a CPU");
 	iommu.sem = pool_pages(1, "completion semaphore");
 	iommu.n = info.n_iommus;
 	for (u32 i = 0; i < iommu.n; i++)

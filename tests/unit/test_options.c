@@ -23,6 +23,13 @@ TEST(options_iommu)
 	CHECK_EQ(o.iommu, IOMMU_REQUIRED);
 	CHECK(options_parse("iommu=off", &o, err, warn));
 	CHECK_EQ(o.iommu, IOMMU_OFF);
+	CHECK(!o.iommu_intr_pass);
+	CHECK(options_parse("iommu_intr=pass", &o, err, warn));
+	CHECK(o.iommu_intr_pass);
+	CHECK(options_parse("iommu_intr=block", &o, err, warn));
+	CHECK(!o.iommu_intr_pass);
+	CHECK(!options_parse("iommu_intr=maybe", &o, err, warn));
+	CHECK(strstr(err, "iommu_intr: expected block or pass"));
 	CHECK(!options_parse("iommu=yes", &o, err, warn));
 	CHECK(strstr(err, "iommu=yes") &&
 	      strstr(err, "expected auto, required or off"));

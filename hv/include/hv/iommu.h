@@ -17,8 +17,12 @@
 
 struct partition;
 
-/* Boot, after root_build and before the root runs. */
-void iommu_init(struct partition *root, enum iommu_mode mode);
+/*
+ * Boot, after root_build and before the root runs. intr_pass leaves the
+ * device table's interrupt controls off (iommu_intr=pass, docs/boot.md).
+ */
+void iommu_init(struct partition *root, enum iommu_mode mode,
+		bool intr_pass);
 
 /*
  * A root page leaves the root (deposit): when this returns true no

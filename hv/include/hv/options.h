@@ -33,6 +33,7 @@ struct hv_options {
 	u64 hv_mem;		/* hypervisor pool size in bytes, 0: auto */
 	u32 selftests;		/* SELFTEST_* */
 	enum iommu_mode iommu;
+	bool iommu_intr_pass;	/* iommu_intr=pass: MSIs unchecked */
 };
 
 #define OPTIONS_ERR_LEN 128
