@@ -15,8 +15,6 @@
 #include <hv/string.h>
 #include "../lib/child.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define PCI_COMMAND 0x04
 #define PCI_CMD_MEMORY 0x2
 #define PCI_CMD_MASTER 0x4
@@ -37,29 +35,17 @@
 
 static volatile u8 *edu;
 
-static u32 pci_read(u32 bdf, u32 off)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	return tk_inl(PCI_DATA);
-}
-
-static void pci_write(u32 bdf, u32 off, u32 v)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	tk_outl(PCI_DATA, v);
-}
-
 /* Bus 0 is enough: QEMU puts -device edu there. */
 static bool find_edu(void)
 {
 	for (u32 dev = 0; dev < 32; dev++) {
 		u32 bdf = dev << 3;
 
-		if (pci_read(bdf, 0) != EDU_ID)
+		if (tk_pci_read(bdf, 0) != EDU_ID)
 			continue;
-		pci_write(bdf, PCI_COMMAND, pci_read(bdf, PCI_COMMAND) |
+		tk_pci_write(bdf, PCI_COMMAND, tk_pci_read(bdf, PCI_COMMAND) |
 			  PCI_CMD_MEMORY | PCI_CMD_MASTER);
-		edu = (volatile u8 *)(uintptr_t)(pci_read(bdf, PCI_BAR0) &
+		edu = (volatile u8 *)(uintptr_t)(tk_pci_read(bdf, PCI_BAR0) &
 						 ~0xfu);
 		tk_printf("iommu_dma: edu at 00:%02x.0, registers at %p\n",
 			  dev, (void *)edu);

@@ -18,8 +18,6 @@
  */
 #include "../lib/tk.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define PCI_COMMAND 0x04
 #define PCI_STATUS_CAPS (1u << 20)
 #define PCI_CAP_PTR 0x34
@@ -37,27 +35,15 @@
 static volatile u8 *edu;
 static u32 edu_bdf, msi_cap;
 
-static u32 pci_read(u32 bdf, u32 off)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	return tk_inl(PCI_DATA);
-}
-
-static void pci_write(u32 bdf, u32 off, u32 v)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	tk_outl(PCI_DATA, v);
-}
-
 static u32 find_cap(u32 bdf, u32 id)
 {
 	u32 ptr;
 
-	if (!(pci_read(bdf, PCI_COMMAND) & PCI_STATUS_CAPS))
+	if (!(tk_pci_read(bdf, PCI_COMMAND) & PCI_STATUS_CAPS))
 		return 0;
-	for (ptr = pci_read(bdf, PCI_CAP_PTR) & 0xfc; ptr;
-	     ptr = (pci_read(bdf, ptr) >> 8) & 0xfc)
-		if ((pci_read(bdf, ptr) & 0xff) == id)
+	for (ptr = tk_pci_read(bdf, PCI_CAP_PTR) & 0xfc; ptr;
+	     ptr = (tk_pci_read(bdf, ptr) >> 8) & 0xfc)
+		if ((tk_pci_read(bdf, ptr) & 0xff) == id)
 			return ptr;
 	return 0;
 }
@@ -67,10 +53,10 @@ static bool find_edu(void)
 	for (u32 dev = 0; dev < 32; dev++) {
 		u32 bdf = dev << 3;
 
-		if (pci_read(bdf, 0) != EDU_ID)
+		if (tk_pci_read(bdf, 0) != EDU_ID)
 			continue;
-		pci_write(bdf, PCI_COMMAND, pci_read(bdf, PCI_COMMAND) | 0x6);
-		edu = (volatile u8 *)(uintptr_t)(pci_read(bdf, PCI_BAR0) &
+		tk_pci_write(bdf, PCI_COMMAND, tk_pci_read(bdf, PCI_COMMAND) | 0x6);
+		edu = (volatile u8 *)(uintptr_t)(tk_pci_read(bdf, PCI_BAR0) &
 						 ~0xfu);
 		edu_bdf = bdf;
 		msi_cap = find_cap(bdf, PCI_CAP_MSI);
@@ -82,13 +68,13 @@ static bool find_edu(void)
 /* MSI to one APIC id with this data (delivery mode and vector). */
 static void program_msi(u32 apic_id, u32 data)
 {
-	bool is64 = pci_read(edu_bdf, msi_cap) & (1u << 23);
+	bool is64 = tk_pci_read(edu_bdf, msi_cap) & (1u << 23);
 
-	pci_write(edu_bdf, msi_cap + 4, 0xfee00000u | apic_id << 12);
+	tk_pci_write(edu_bdf, msi_cap + 4, 0xfee00000u | apic_id << 12);
 	if (is64)
-		pci_write(edu_bdf, msi_cap + 8, 0);
-	pci_write(edu_bdf, msi_cap + (is64 ? 12 : 8), data);
-	pci_write(edu_bdf, msi_cap, pci_read(edu_bdf, msi_cap) | 1u << 16);
+		tk_pci_write(edu_bdf, msi_cap + 8, 0);
+	tk_pci_write(edu_bdf, msi_cap + (is64 ? 12 : 8), data);
+	tk_pci_write(edu_bdf, msi_cap, tk_pci_read(edu_bdf, msi_cap) | 1u << 16);
 }
 
 static void raise(void)

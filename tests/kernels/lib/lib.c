@@ -325,3 +325,18 @@ void tk_main(u32 magic, u32 info)
 		test_main();
 	tk_pass();
 }
+
+#define PCI_CONFIG_ADDRESS 0xcf8
+#define PCI_CONFIG_DATA 0xcfc
+
+u32 tk_pci_read(u32 bdf, u32 off)
+{
+	tk_outl(PCI_CONFIG_ADDRESS, 0x80000000u | bdf << 8 | (off & 0xfc));
+	return tk_inl(PCI_CONFIG_DATA);
+}
+
+void tk_pci_write(u32 bdf, u32 off, u32 val)
+{
+	tk_outl(PCI_CONFIG_ADDRESS, 0x80000000u | bdf << 8 | (off & 0xfc));
+	tk_outl(PCI_CONFIG_DATA, val);
+}

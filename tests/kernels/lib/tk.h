@@ -97,6 +97,10 @@ static inline void tk_wrmsr(u32 msr, u64 v)
 			     "d"((u32)(v >> 32)));
 }
 
+/* PCI configuration space through ports 0xCF8/0xCFC (segment 0). */
+u32 tk_pci_read(u32 bdf, u32 off);
+void tk_pci_write(u32 bdf, u32 off, u32 val);
+
 /* Interrupts (vectors 32-255, and NMI when expected) only count. */
 extern volatile u32 tk_irq_counts[256];
 extern volatile bool tk_nmi_expected;

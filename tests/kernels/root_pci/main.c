@@ -6,25 +6,11 @@
  */
 #include "../lib/tk.h"
 
-#define PCI_ADDR 0xcf8
-#define PCI_DATA 0xcfc
 #define PCI_STATUS_CAPS (1u << 20)
 #define PCI_CAP_PTR 0x34
 #define PCI_CAP_IOMMU 0x0f		/* "secure device": an AMD IOMMU */
 #define PCI_INTERRUPT_LINE 0x3c
 #define Q35_ECAM 0xb0000000ul
-
-static u32 cf8_read(u32 bdf, u32 off)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	return tk_inl(PCI_DATA);
-}
-
-static void cf8_write(u32 bdf, u32 off, u32 v)
-{
-	tk_outl(PCI_ADDR, 0x80000000u | bdf << 8 | off);
-	tk_outl(PCI_DATA, v);
-}
 
 static volatile u32 *ecam(u32 bdf, u32 off)
 {
@@ -33,11 +19,11 @@ static volatile u32 *ecam(u32 bdf, u32 off)
 
 static bool is_iommu(u32 bdf)
 {
-	if (!(cf8_read(bdf, 4) & PCI_STATUS_CAPS))
+	if (!(tk_pci_read(bdf, 4) & PCI_STATUS_CAPS))
 		return false;
-	for (u32 p = cf8_read(bdf, PCI_CAP_PTR) & 0xfc; p;
-	     p = (cf8_read(bdf, p) >> 8) & 0xfc)
-		if ((cf8_read(bdf, p) & 0xff) == PCI_CAP_IOMMU)
+	for (u32 p = tk_pci_read(bdf, PCI_CAP_PTR) & 0xfc; p;
+	     p = (tk_pci_read(bdf, p) >> 8) & 0xfc)
+		if ((tk_pci_read(bdf, p) & 0xff) == PCI_CAP_IOMMU)
 			return true;
 	return false;
 }
@@ -47,7 +33,7 @@ static void find(u32 *iommu, u32 *other)
 {
 	*iommu = *other = ~0u;
 	for (u32 bdf = 0; bdf < 256; bdf++) {
-		if ((cf8_read(bdf, 0) & 0xffff) == 0xffff)
+		if ((tk_pci_read(bdf, 0) & 0xffff) == 0xffff)
 			continue;
 		if (is_iommu(bdf))
 			*iommu = bdf;
@@ -58,19 +44,19 @@ static void find(u32 *iommu, u32 *other)
 
 static void check_line(u32 bdf, bool through_ecam, bool writable)
 {
-	u32 old = cf8_read(bdf, PCI_INTERRUPT_LINE), now;
+	u32 old = tk_pci_read(bdf, PCI_INTERRUPT_LINE), now;
 	u32 want = old ^ 0x5;
 
 	if (through_ecam)
 		*ecam(bdf, PCI_INTERRUPT_LINE) = want;
 	else
-		cf8_write(bdf, PCI_INTERRUPT_LINE, want);
-	now = cf8_read(bdf, PCI_INTERRUPT_LINE);
+		tk_pci_write(bdf, PCI_INTERRUPT_LINE, want);
+	now = tk_pci_read(bdf, PCI_INTERRUPT_LINE);
 	if ((now == want) != writable)
 		tk_fail("%02x.%u via %s: wrote 0x%x over 0x%x, reads 0x%x",
 			bdf >> 3, bdf & 7, through_ecam ? "ECAM" : "0xcfc",
 			want, old, now);
-	cf8_write(bdf, PCI_INTERRUPT_LINE, old);
+	tk_pci_write(bdf, PCI_INTERRUPT_LINE, old);
 }
 
 void test_main(void)
@@ -84,9 +70,9 @@ void test_main(void)
 		tk_skip("no IOMMU function (needs -device amd-iommu)");
 	TK_CHECK(other != ~0u);
 	/* CONFIG_ADDRESS reads back; ECAM and the ports agree. */
-	tk_outl(PCI_ADDR, 0x80001234u);
-	TK_CHECK_EQ(tk_inl(PCI_ADDR), 0x80001234u);
-	TK_CHECK_EQ(*ecam(iommu, 0), cf8_read(iommu, 0));
+	tk_outl(0xcf8, 0x80001234u);	/* CONFIG_ADDRESS */
+	TK_CHECK_EQ(tk_inl(0xcf8), 0x80001234u);
+	TK_CHECK_EQ(*ecam(iommu, 0), tk_pci_read(iommu, 0));
 	check_line(iommu, false, false);
 	check_line(iommu, true, false);
 	check_line(other, false, true);
