@@ -98,22 +98,29 @@ static int no_vm(const char *vm, int err)
 static int start_worker(const char *vm, int argc, char **argv)
 {
 	char log[256];
-	char **args = calloc(argc + 3, sizeof(*args));
+	char **args = calloc(argc + 5, sizeof(*args));
 	pid_t pid;
 	int fd;
 
 	if (!args)
 		return -ENOMEM;
-	args[0] = WORKER;
-	args[1] = (char *)vm;
-	memcpy(args + 2, argv, argc * sizeof(*argv));
 	mkdir("/run", 0755);
 	mkdir(RUN_DIR, 0700);
 	snprintf(log, sizeof(log), "%s/%s.log", RUN_DIR, vm);
+	/* The worker keeps its log under a size cap (--log). */
+	args[0] = WORKER;
+	args[1] = (char *)vm;
+	args[2] = "--log";
+	args[3] = log;
+	memcpy(args + 4, argv, argc * sizeof(*argv));
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* A new VM, a new log: the last one's rotated part goes. */
+		strcat(log, ".1");
+		unlink(log);
+		log[strlen(log) - 2] = 0;
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		setsid();
 		if (fd >= 0) {

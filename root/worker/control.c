@@ -79,9 +79,8 @@ static void flush_locked(void)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (con.clients[i].kind == CLIENT_CONSOLE)
 			send_all(con.clients[i].fd, con.out, con.out_len);
-	if (con.vm->cfg.console_stdout &&
-	    fwrite(con.out, 1, con.out_len, stdout))
-		fflush(stdout);
+	if (con.vm->cfg.console_stdout)
+		worker_log_console(con.out, con.out_len);
 	con.out_len = 0;
 }
 
@@ -329,7 +328,7 @@ int control_run(struct vm *vm)
 		poll_once(vm, lfd, tfd);
 	}
 	vm_stop_vps(vm);
-	worker_log(vm, "VM ended: %s", vm->end_why);
+	worker_log_always(vm, "VM ended: %s", vm->end_why);
 	announce_end(vm);
 	unlink(path);
 	close(lfd);

@@ -10,17 +10,6 @@
 
 #include "worker.h"
 
-void worker_log(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "microhv-worker %s: ", vm->cfg.name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int create_memory(struct vm *vm)
 {
 	uint64_t size = vm->cfg.mem_mib << 20;
