@@ -123,7 +123,8 @@ GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
 GROUPS.update({t: "linux-children" for t in [
     "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
-    "linux-child-bad-config", "linux-child-write-survives"]})
+    "linux-child-bad-config", "linux-child-write-survives",
+    "linux-child-force-stop", "linux-child-stuck-worker"]})
 
 
 # A line of the root's own console: children's consoles are forwarded
@@ -178,5 +179,6 @@ CASES += [
 CASES += [linux("children", 2, "2G", [
     "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
-    "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
+    "linux-child-bad-config", "linux-child-write-survives",
+    "linux-child-force-stop", "linux-child-stuck-worker", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
