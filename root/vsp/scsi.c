@@ -460,6 +460,7 @@ static void rw_transfer(struct cmd *c, const struct range *rg, size_t bytes,
 	err = disk_io(c->d->fd, write, c->data->iov, c->data->iovcnt, off,
 		      bytes, &done);
 	c->r->transferred = done;
+	c->r->io_bytes = done;
 	if (write)
 		note_write(c->d);
 	if (!err && write && rg->fua)
@@ -579,6 +580,7 @@ static void write_same_run(struct cmd *c, const struct range *rg)
 
 	if (buf) {
 		write_same_pattern(c, buf, chunk);
+		c->r->io_bytes = rg->blocks * bs;
 		err = write_same_io(c, rg, buf, chunk);
 		note_write(c->d);
 	}

@@ -68,6 +68,9 @@ struct scsi_result {
 	uint8_t sense_len;		/* bytes valid in sense (fixed format) */
 	uint8_t sense[SCSI_SENSE_MAX];
 	uint32_t transferred;		/* bytes actually moved */
+	uint64_t io_bytes;		/* of the image read or written (a
+					 * WRITE SAME's whole range): what
+					 * the command cost, for budgets */
 };
 
 /*

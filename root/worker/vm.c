@@ -101,6 +101,10 @@ void vm_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&vm->lock);
+	/* Threads draining a channel come back after the packet in hand,
+	 * so vm_stop_vps does not wait for a guest's queue of I/O. */
+	if (vm->vmbus)
+		vmbus_server_stop(vm->vmbus);
 	if (write(vm->wake_fd, &one, sizeof(one)) < 0)
 		worker_log(vm, "cannot wake the main loop");
 }

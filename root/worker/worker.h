@@ -84,7 +84,8 @@ struct vm {
 /* vm.c: memory, partition, VPs and their threads. */
 int vm_create(struct vm *vm);
 int vm_start(struct vm *vm);
-/* Ends the VM (first reason wins) and wakes the main loop. */
+/* Ends the VM (first reason wins), stops the VMBus server's drains
+ * and wakes the main loop. */
 void vm_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vm_ended(struct vm *vm);
