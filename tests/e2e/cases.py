@@ -179,6 +179,6 @@ CASES += [
 CASES += [linux("children", 2, "2G", [
     "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
-    "linux-child-bad-config", "linux-child-write-survives",
-    "linux-child-force-stop", "linux-child-stuck-worker", "vmbus-abuse"])]
+    "linux-child-force-stop", "linux-child-stuck-worker",
+    "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
