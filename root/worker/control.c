@@ -262,10 +262,14 @@ static int tick_timer(void)
 	return fd;
 }
 
+/* Drains stop at once (an atomic store: async-signal-safe); the main
+ * loop ends the VM when poll returns. */
 static void on_term(int sig)
 {
 	(void)sig;
 	terminate = 1;
+	if (con.vm && con.vm->vmbus)
+		vmbus_server_stop(con.vm->vmbus);
 }
 
 /* The end, for everyone still attached: a line for waiters, words for
@@ -309,6 +313,15 @@ static void poll_once(struct vm *vm, int lfd, int tfd)
 		return;
 	if (p[0].revents)
 		accept_client(lfd);
+	/* Commands before the tick: a "kill" stops the drains it would
+	 * run rather than waiting for them. */
+	pthread_mutex_lock(&con.lock);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (con.clients[i].fd >= 0 && p[3 + i].revents)
+			client_input(vm, &con.clients[i]);
+	pthread_mutex_unlock(&con.lock);
+	if (p[2].revents && read(vm->wake_fd, &dummy, sizeof(dummy)) < 0)
+		return;
 	if (p[1].revents && read(tfd, &dummy, sizeof(dummy)) > 0) {
 		devices_tick(vm, now_ms());
 		feed_uart(vm);
@@ -316,13 +329,6 @@ static void poll_once(struct vm *vm, int lfd, int tfd)
 		flush_locked();		/* a prompt without a newline */
 		pthread_mutex_unlock(&con.lock);
 	}
-	if (p[2].revents && read(vm->wake_fd, &dummy, sizeof(dummy)) < 0)
-		return;
-	pthread_mutex_lock(&con.lock);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (con.clients[i].fd >= 0 && p[3 + i].revents)
-			client_input(vm, &con.clients[i]);
-	pthread_mutex_unlock(&con.lock);
 }
 
 int control_run(struct vm *vm)
