@@ -167,8 +167,8 @@ if wanted linux-children; then
 	in_order /tmp/boot.out "Hypervisor detected: Microsoft Hyper-V" \
 		"clocksource: Switched to clocksource hyperv_clocksource_tsc_page" \
 		"hv_vmbus: Vmbus version:" "scsi host0: storvsc_host_t" \
-		"sda.*Attached SCSI disk"
-	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff)"
+		"sda.*Attached SCSI disk" "sda write_zeroes_max_bytes 1048576"
+	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff; $(grep -o 'write_zeroes_max_bytes [0-9]*' /tmp/boot.out))"
 
 	# A writer that must be stopped gracefully, and next to it a child
 	# that panics and one that triple-faults: each ends alone.
