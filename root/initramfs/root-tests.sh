@@ -167,8 +167,13 @@ if wanted linux-children; then
 	in_order /tmp/boot.out "Hypervisor detected: Microsoft Hyper-V" \
 		"clocksource: Switched to clocksource hyperv_clocksource_tsc_page" \
 		"hv_vmbus: Vmbus version:" "scsi host0: storvsc_host_t" \
-		"sda.*Attached SCSI disk" "sda write_zeroes_max_bytes 1048576"
-	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff; $(grep -o 'write_zeroes_max_bytes [0-9]*' /tmp/boot.out))"
+		"sda.*Attached SCSI disk"
+	ok=$?
+	# sd never zeroes more per command than storvsp's Block Limits
+	# page allows (1 MiB); 6.1's storvsc turns WRITE SAME off: 0.
+	wz=$(sed -n 's/.*sda write_zeroes_max_bytes \([0-9]*\).*/\1/p' /tmp/boot.out)
+	[ $ok = 0 ] && [ -n "$wz" ] && [ "$wz" -le 1048576 ]
+	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff; sda write_zeroes_max_bytes ${wz:-missing})"
 
 	# A writer that must be stopped gracefully, and next to it a child
 	# that panics and one that triple-faults: each ends alone.

@@ -1,8 +1,8 @@
 /*
  * A SCSI direct-access target over a raw image: the command set a Linux
  * 6.1 guest's storvsc + sd send (hyperv-guest-abi.md section 7.4), plus
- * WRITE SAME, which sd uses for write-zeroes once storvsc sees vendor
- * "Msft" at protocol 6.2, bounded by the Block Limits VPD page.
+ * WRITE SAME (which a guest can send through SG_IO; see scsi.h), bounded
+ * by the Block Limits VPD page.
  *
  * Every CDB byte and buffer length comes from the guest. The dispatcher
  * checks the CDB is long enough for its opcode and the buffer's direction;

@@ -98,8 +98,10 @@ void scsi_disk_close(struct scsi_disk *d);
  * READ and WRITE need room for the whole transfer.
  *
  * Besides the commands in hyperv-guest-abi.md 7.4 this implements WRITE
- * SAME(10/16) without UNMAP: storvsc lets sd use it for write-zeroes when
- * the vendor is "Msft" and the protocol is 6.2. REPORT LUNS lists LUN 0:
+ * SAME(10/16) without UNMAP, as Hyper-V does. Linux 6.1's sd never sends
+ * it (storvsc's host template sets no_write_same, which sd applies
+ * after storvsc's slave_configure cleared it for "Msft" at 6.2), but a
+ * guest can through SG_IO, so it is bounded. REPORT LUNS lists LUN 0:
  * the disk does not know its LUN, so a target with the disk elsewhere
  * should answer REPORT LUNS itself.
  *
