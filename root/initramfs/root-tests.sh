@@ -174,6 +174,9 @@ if wanted linux-children; then
 	wz=$(sed -n 's/.*sda write_zeroes_max_bytes \([0-9]*\).*/\1/p' /tmp/boot.out)
 	[ $ok = 0 ] && [ -n "$wz" ] && [ "$wz" -le 1048576 ]
 	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff; sda write_zeroes_max_bytes ${wz:-missing})"
+	# The same child sent WRITE SAMEs of its own (SG_IO): refused.
+	grep -q "child-scsi: 0 failed" /tmp/boot.out
+	result linux-child-scsi-bounds $? "($(grep -c 'child-scsi: .*: ok' /tmp/boot.out) checks ok: $(grep 'child-scsi:' /tmp/boot.out | grep -v ': ok' | tr -d '\r' | tr '\n' ';'))"
 
 	# A writer that must be stopped gracefully, and next to it a child
 	# that panics and one that triple-faults: each ends alone.

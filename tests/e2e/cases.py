@@ -121,7 +121,8 @@ GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
           "child-two-at-once": "smp", "ioctls": "ioctls",
           "devices": "devices", "vmbus-abuse": "vmbus-abuse"}
 GROUPS.update({t: "linux-children" for t in [
-    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-boot", "linux-child-scsi-bounds", "linux-child-started",
+    "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-bad-config", "linux-child-write-survives",
     "linux-child-force-stop", "linux-child-stuck-worker"]})
@@ -177,7 +178,8 @@ CASES += [
 # keeps the data, a panic and a triple fault that end only their child,
 # and a child speaking malformed VMBus to its worker.
 CASES += [linux("children", 2, "2G", [
-    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-boot", "linux-child-scsi-bounds", "linux-child-started",
+    "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
     "linux-child-force-stop", "linux-child-stuck-worker",
     "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
