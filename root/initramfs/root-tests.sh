@@ -148,7 +148,7 @@ child_exit() {	# NAME SECONDS -> the hvctl exit status (99: none)
 
 worker_pid() {	# NAME -> the pid of its microhv-worker
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' < $p/cmdline 2>/dev/null |
+		tr '\0' ' ' 2>/dev/null < $p/cmdline |
 			grep -q "^microhv-worker $1 " && echo ${p#/proc/}
 	done
 }
