@@ -52,7 +52,7 @@ UNIT_OBJ := $(patsubst %.c,$(BUILD)/unit/%.o,$(HV_PURE) $(UNIT_SRC))
 # Pure parts of the root stack (VMBus server, VSPs, the worker's platform
 # pieces), built for the host with libc and tested the same way.
 ROOT_PURE := $(sort $(wildcard root/vmbus/*.c root/vsp/*.c \
-	root/worker/platform/*.c)) hv/boot/linux.c
+	root/worker/platform/*.c)) root/worker/logbound.c hv/boot/linux.c
 ROOT_UNIT_SRC := $(sort $(wildcard tests/unit/root/*.c)) tests/unit/main.c
 ROOT_UNIT_CFLAGS := $(filter-out -Ihv/include,$(UNIT_CFLAGS)) -Iroot \
 	-Ihv/include -D_GNU_SOURCE

@@ -34,6 +34,9 @@ for a in $("$BUSYBOX" --list-full); do
 	[ "$a" = bin/busybox ] || ln -sf /bin/busybox "$stage/$a"
 done
 cp guest/rc guest/child-test "$stage/etc/"
+# A guest sending its own CDBs (SG_IO): storvsp's WRITE SAME bounds.
+${CC:-gcc} -static -O2 -Wall -Wextra -Werror -o "$stage/bin/scsi-bounds" \
+	guest/scsi-bounds.c
 cp guest/inittab "$stage/etc/inittab"
 rm -f "$out/disk.img"
 mkfs.ext4 -q -F -L microhv-child -E root_owner=0:0 -d "$stage" \

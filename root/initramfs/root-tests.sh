@@ -146,6 +146,13 @@ child_exit() {	# NAME SECONDS -> the hvctl exit status (99: none)
 	sed -n 's/^hvctl-exit //p' /tmp/$1.out
 }
 
+worker_pid() {	# NAME -> the pid of its microhv-worker
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' 2>/dev/null < $p/cmdline |
+			grep -q "^microhv-worker $1 " && echo ${p#/proc/}
+	done
+}
+
 in_order() {	# FILE PATTERN...: every pattern, in this order
 	f=$1
 	shift
@@ -161,7 +168,15 @@ if wanted linux-children; then
 		"clocksource: Switched to clocksource hyperv_clocksource_tsc_page" \
 		"hv_vmbus: Vmbus version:" "scsi host0: storvsc_host_t" \
 		"sda.*Attached SCSI disk"
-	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff)"
+	ok=$?
+	# sd never zeroes more per command than storvsp's Block Limits
+	# page allows (1 MiB); 6.1's storvsc turns WRITE SAME off: 0.
+	wz=$(sed -n 's/.*sda write_zeroes_max_bytes \([0-9]*\).*/\1/p' /tmp/boot.out)
+	[ $ok = 0 ] && [ -n "$wz" ] && [ "$wz" -le 1048576 ]
+	result linux-child-boot $((st != 0 || $? != 0)) "(hvctl exit $st: 0 is a clean poweroff; sda write_zeroes_max_bytes ${wz:-missing})"
+	# The same child sent WRITE SAMEs of its own (SG_IO): refused.
+	grep -q "child-scsi: 0 failed" /tmp/boot.out
+	result linux-child-scsi-bounds $? "($(grep -c 'child-scsi: .*: ok' /tmp/boot.out) checks ok: $(grep 'child-scsi:' /tmp/boot.out | grep -v ': ok' | tr -d '\r' | tr '\n' ';'))"
 
 	# A writer that must be stopped gracefully, and next to it a child
 	# that panics and one that triple-faults: each ends alone.
@@ -186,6 +201,39 @@ if wanted linux-children; then
 	grep -q "console-ok-42" /tmp/console.out &&
 		grep -q "^running keeper " /tmp/list
 	result linux-child-console $? "(the typed command's output came back $(grep -c console-ok-42 /tmp/console.out) time(s); with the client killed the writer $(grep -q '^running keeper ' /tmp/list && echo runs on || echo is gone))"
+
+	# hvctl stop --force: "turned off" (4) for hvctl and for the run
+	# that waits on the VM; and a worker that does not answer (stopped
+	# with SIGSTOP) gets a clear message in seconds, and --force
+	# SIGKILLs it, which ends its VM.
+	child_start forced idle 256
+	child_start stuck idle 256
+	wait_for /tmp/forced.out "idling until stopped" 300 &&
+		wait_for /tmp/stuck.out "idling until stopped" 300
+	hvctl stop forced --force > /tmp/force.out 2>&1
+	st=$?
+	st2=$(child_exit forced 60)
+	[ $st = 4 ] && [ "$st2" = 4 ] && ! hvctl list | grep -q " forced "
+	result linux-child-force-stop $? "(hvctl stop --force exit $st, run $st2: 4 is turned off; $(head -c 200 /tmp/force.out))"
+
+	pid=$(worker_pid stuck)
+	kill -STOP $pid
+	t0=$(date +%s)
+	hvctl list > /tmp/list 2>&1
+	hvctl stop stuck > /tmp/stuck1.out 2>&1
+	st1=$?
+	t1=$(date +%s)
+	hvctl stop stuck --force > /tmp/stuck2.out 2>&1
+	st2=$?
+	t2=$(date +%s)
+	st3=$(child_exit stuck 30)
+	grep -q "not-answering stuck" /tmp/list &&
+		[ $st1 = 20 ] && grep -q "did not answer in 5 s" /tmp/stuck1.out &&
+		[ $st2 = 4 ] && grep -q "killing it" /tmp/stuck2.out &&
+		[ "$st3" = 4 ] && [ ! -d /proc/$pid ] &&
+		[ ! -e /run/microhv/stuck.sock ] &&
+		[ $((t1 - t0)) -le 15 ] && [ $((t2 - t1)) -le 30 ]
+	result linux-child-stuck-worker $? "(list: $(grep stuck /tmp/list); stop exit $st1 in $((t1 - t0)) s: $(head -c 120 /tmp/stuck1.out); --force exit $st2 in $((t2 - t1)) s; run $st3; worker $([ -d /proc/$pid ] && echo alive || echo gone))"
 
 	# Bad configurations: refused, with the field or file named.
 	bad=0

@@ -18,12 +18,16 @@
  *   hvctl console NAME      attach the console (Ctrl-] detaches; the VM
  *                           keeps running)
  *   hvctl stop NAME [--force] [--timeout S]
- *       asks the guest to shut down and waits (--force: turn it off)
+ *       asks the guest to shut down and waits (--force: turn it off;
+ *       a worker that does not answer in 5 s, or does not end the VM
+ *       in 10 s more, is killed, and its VM with it)
  *   hvctl wait NAME         until the VM ends; exit status says why
- *   hvctl list              the VMs running
+ *   hvctl list              the VMs running ("not-answering NAME" for
+ *                           a worker silent for 5 s)
  *
  * VM exit statuses (hvctl run/wait/stop): 0 powered off, 1 reset, 2 the
  * guest crashed, 3 triple fault, 4 turned off, 5 worker failure.
+ * Requests to a worker time out after 5 s with a message (exit 20).
  *
  * run-tk intercepts follow the generic policy the test kernels know
  * (tkproto.h): console and result ports, IN reads all ones, other OUTs

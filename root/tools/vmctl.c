@@ -2,7 +2,13 @@
  * hvctl's VM commands. Each VM is a microhv-worker process with a
  * control socket at /run/microhv/NAME.sock (root/worker/control.c);
  * these commands start workers and speak that socket's line protocol.
+ *
+ * Every request has a deadline (CONTROL_TIMEOUT_S to connect, send and
+ * get an answer): a stuck worker gets a clear message, never a hung
+ * hvctl. Only the waits that are the point of a command (wait, console,
+ * a graceful stop's --timeout) are longer.
  */
+#define _GNU_SOURCE			/* struct ucred */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +33,31 @@
 #define DETACH_KEY 0x1d		/* Ctrl-] */
 #define EXIT_HVCTL 20
 #define START_TIMEOUT_S 120
+#define CONTROL_TIMEOUT_S 5		/* a worker answers within this */
+#define KILL_TIMEOUT_S 10		/* after "kill", the end within this */
+#define EXIT_TURNED_OFF 4		/* enum vm_end's VM_KILLED */
+#define EXIT_WORKER_FAILED 5		/* VM_FAILED */
 
 static int fail(const char *vm, const char *what)
 {
 	fprintf(stderr, "hvctl: %s: %s\n", vm, what);
 	return EXIT_HVCTL;
+}
+
+/* Send and receive deadlines; 0 s: none (a wait or a console). */
+static void set_timeout(int fd, unsigned int s)
+{
+	struct timeval tv = { .tv_sec = s };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* A timeout shows as EAGAIN on a socket; callers say ETIMEDOUT. */
+static int sock_err(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINPROGRESS ?
+	       -ETIMEDOUT : -errno;
 }
 
 static int connect_vm(const char *vm)
@@ -45,8 +71,10 @@ static int connect_vm(const char *vm)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* connect waits for room in a stuck worker's backlog: bounded. */
+	set_timeout(fd, CONTROL_TIMEOUT_S);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int e = -errno;
+		int e = sock_err();
 
 		close(fd);
 		return e;
@@ -54,43 +82,84 @@ static int connect_vm(const char *vm)
 	return fd;
 }
 
-/* Sends a command; returns the connected socket or -errno. */
-static int request(const char *vm, const char *cmd)
+/* The worker's pid: the process that listens on the socket. */
+static pid_t peer_pid(int fd)
 {
-	int fd = connect_vm(vm);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return -1;
+	return cred.pid;
+}
+
+/*
+ * Sends a command; returns the connected socket or -errno (-ETIMEDOUT:
+ * the worker took no command in time). *pid (if not NULL) is the
+ * worker's, or -1 if unknown.
+ */
+static int request_pid(const char *vm, const char *cmd, pid_t *pid)
+{
+	int fd = connect_vm(vm), e;
 	size_t len = strlen(cmd);
 
+	if (pid)
+		*pid = fd >= 0 ? peer_pid(fd) : -1;
 	if (fd < 0)
 		return fd;
 	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		e = sock_err();
 		close(fd);
-		return -EIO;
+		return e ? e : -EIO;
 	}
 	return fd;
 }
 
+static int request(const char *vm, const char *cmd)
+{
+	return request_pid(vm, cmd, NULL);
+}
+
+/* A request whose answer may take as long as the VM runs. */
+static int request_long(const char *vm, const char *cmd)
+{
+	int fd = request(vm, cmd);
+
+	if (fd >= 0)
+		set_timeout(fd, 0);
+	return fd;
+}
+
+/* A line without its newline: its length, or -ETIMEDOUT (nothing in
+ * time; what came is kept), or 0 at the end of the stream. */
 static ssize_t read_line(int fd, char *buf, size_t len)
 {
 	size_t n = 0;
+	ssize_t r = 0;
 
 	while (n + 1 < len) {
-		ssize_t r = read(fd, buf + n, 1);
-
-		if (r <= 0)
-			break;
-		if (buf[n] == '\n')
+		r = read(fd, buf + n, 1);
+		if (r <= 0 || buf[n] == '\n')
 			break;
 		n++;
 	}
 	buf[n] = 0;
+	if (r < 0 && !n)
+		return sock_err();
 	return (ssize_t)n;
 }
 
 static int no_vm(const char *vm, int err)
 {
+	char why[96];
+
 	if (err == -ENOENT || err == -ECONNREFUSED)
 		return fail(vm, "no such VM running");
-	return fail(vm, strerror(-err));
+	if (err != -ETIMEDOUT)
+		return fail(vm, strerror(-err));
+	snprintf(why, sizeof(why), "the worker did not answer in %d s "
+		 "(stuck?); hvctl stop --force ends it", CONTROL_TIMEOUT_S);
+	return fail(vm, why);
 }
 
 /* ------------------------------------------------------------ start */
@@ -98,22 +167,29 @@ static int no_vm(const char *vm, int err)
 static int start_worker(const char *vm, int argc, char **argv)
 {
 	char log[256];
-	char **args = calloc(argc + 3, sizeof(*args));
+	char **args = calloc(argc + 5, sizeof(*args));
 	pid_t pid;
 	int fd;
 
 	if (!args)
 		return -ENOMEM;
-	args[0] = WORKER;
-	args[1] = (char *)vm;
-	memcpy(args + 2, argv, argc * sizeof(*argv));
 	mkdir("/run", 0755);
 	mkdir(RUN_DIR, 0700);
 	snprintf(log, sizeof(log), "%s/%s.log", RUN_DIR, vm);
+	/* The worker keeps its log under a size cap (--log). */
+	args[0] = WORKER;
+	args[1] = (char *)vm;
+	args[2] = "--log";
+	args[3] = log;
+	memcpy(args + 4, argv, argc * sizeof(*argv));
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* A new VM, a new log: the last one's rotated part goes. */
+		strcat(log, ".1");
+		unlink(log);
+		log[strlen(log) - 2] = 0;
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		setsid();
 		if (fd >= 0) {
@@ -165,19 +241,26 @@ static int await_worker(const char *vm, pid_t pid)
 	return fail(vm, "the worker did not come up");
 }
 
-static int cmd_start(const char *vm, int argc, char **argv)
+/* Starts the worker (*pid) and waits until it answers. */
+static int start_vm(const char *vm, int argc, char **argv, pid_t *pid)
 {
 	int fd = connect_vm(vm);
-	pid_t pid;
 
 	if (fd >= 0) {
 		close(fd);
 		return fail(vm, "already running");
 	}
-	pid = start_worker(vm, argc, argv);
-	if (pid < 0)
-		return fail(vm, strerror(-pid));
-	return await_worker(vm, pid);
+	*pid = start_worker(vm, argc, argv);
+	if (*pid < 0)
+		return fail(vm, strerror(-*pid));
+	return await_worker(vm, *pid);
+}
+
+static int cmd_start(const char *vm, int argc, char **argv)
+{
+	pid_t pid;
+
+	return start_vm(vm, argc, argv, &pid);
 }
 
 /* ------------------------------------------------------------ console */
@@ -242,7 +325,7 @@ static int relay(int fd)
 /* 0 when the VM ended, 1 when the user detached, else an exit status. */
 static int attach(const char *vm)
 {
-	int fd = request(vm, "console"), r;
+	int fd = request_long(vm, "console"), r;
 
 	if (fd < 0)
 		return no_vm(vm, fd);
@@ -268,32 +351,62 @@ static int cmd_console(const char *vm, int argc, char **argv)
 
 /* ------------------------------------------------------------ wait/stop */
 
-/* The "end CODE why" line on a wait connection: prints why, returns CODE. */
-static int wait_end(const char *vm, int fd)
+/*
+ * A worker that closed without its end line: when it is our child
+ * (hvctl run), its exit says what happened; SIGKILL is what
+ * hvctl stop --force does to a worker that does not answer.
+ */
+static int worker_gone(const char *vm, pid_t child)
+{
+	int st;
+
+	if (child <= 0 || waitpid(child, &st, 0) != child)
+		return fail(vm, "the worker went away without saying why");
+	if (WIFEXITED(st)) {
+		printf("%s: the worker exited (status %d)\n", vm,
+		       WEXITSTATUS(st));
+		return WEXITSTATUS(st);
+	}
+	printf("%s: the worker was killed (signal %d)\n", vm, WTERMSIG(st));
+	return WTERMSIG(st) == SIGKILL ? EXIT_TURNED_OFF : EXIT_WORKER_FAILED;
+}
+
+/*
+ * The "end CODE why" line on a waiting connection: prints why, returns
+ * CODE. -ETIMEDOUT if the connection's deadline passed first.
+ */
+static int read_end(const char *vm, int fd, pid_t child)
 {
 	char line[256];
+	ssize_t n = read_line(fd, line, sizeof(line));
 	int code;
 
-	if (read_line(fd, line, sizeof(line)) <= 0 ||
-	    sscanf(line, "end %d", &code) != 1) {
-		close(fd);
-		return fail(vm, "the worker went away without saying why");
-	}
-	close(fd);
+	if (n < 0)
+		return (int)n;
+	if (!n || sscanf(line, "end %d", &code) != 1)
+		return worker_gone(vm, child);
 	printf("%s: %s\n", vm, strchr(line + 4, ' ') ?
 	       strchr(line + 4, ' ') + 1 : "ended");
 	return code;
 }
 
+static int wait_end(const char *vm, int fd, pid_t child)
+{
+	int r = read_end(vm, fd, child);
+
+	close(fd);
+	return r < 0 ? no_vm(vm, r) : r;
+}
+
 static int cmd_wait(const char *vm, int argc, char **argv)
 {
-	int fd = request(vm, "wait");
+	int fd = request_long(vm, "wait");
 
 	(void)argc;
 	(void)argv;
 	if (fd < 0)
 		return no_vm(vm, fd);
-	return wait_end(vm, fd);
+	return wait_end(vm, fd, 0);
 }
 
 static void on_alarm(int sig)
@@ -304,12 +417,150 @@ static void on_alarm(int sig)
 	_exit(EXIT_HVCTL);
 }
 
+/* Asks the guest to shut down; the answer, then the end, on one socket. */
+static int stop_graceful(const char *vm, unsigned int timeout)
+{
+	char reply[160];
+	int fd = request(vm, "stop");
+	ssize_t n;
+
+	if (fd < 0)
+		return no_vm(vm, fd);
+	n = read_line(fd, reply, sizeof(reply));
+	if (n < 0 || strcmp(reply, "ok")) {
+		close(fd);
+		return n < 0 ? no_vm(vm, (int)n) :
+		       fail(vm, reply[0] ? reply : "no answer");
+	}
+	set_timeout(fd, 0);
+	signal(SIGALRM, on_alarm);
+	alarm(timeout);
+	return wait_end(vm, fd, 0);
+}
+
+/* Whether pid still runs (a zombie does not: it holds no partition). */
+static bool running(pid_t pid)
+{
+	char path[64], stat[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	stat[n > 0 ? n : 0] = 0;
+	/* "PID (comm) STATE ...": comm may hold spaces, not ") ". */
+	return n > 0 && strstr(stat, ") ") && strstr(stat, ") ")[2] != 'Z';
+}
+
+/* The pid is a microhv-worker (not a pid reused since). */
+static bool is_worker(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 0 && !strncmp(comm, WORKER "\n", (size_t)n);
+}
+
+/* "microhv-worker NAME ..." among the processes: -1 if none. */
+static pid_t find_worker(const char *vm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+
+	while (d && found < 0 && (e = readdir(d))) {
+		char path[64], cmd[128] = "";
+		pid_t pid = atoi(e->d_name);
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		cmd[n > 0 ? n : 0] = 0;
+		/* argv[0] then argv[1], NUL-separated */
+		if (n > 0 && (size_t)n > strlen(cmd) + 1 && is_worker(pid) &&
+		    !strcmp(cmd + strlen(cmd) + 1, vm))
+			found = pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * The worker did not end the VM in time: SIGKILL it. The partition
+ * dies with the process that created it; the socket it left is
+ * removed so the name can be used again.
+ */
+static int kill_worker(const char *vm, pid_t pid)
+{
+	char path[128];
+
+	/* Its socket's backlog full, no peer to ask: look by name. */
+	if (pid <= 0)
+		pid = find_worker(vm);
+	if (pid <= 0 || (running(pid) && !is_worker(pid)))
+		return fail(vm, "the worker does not answer and its pid is "
+			    "unknown");
+	if (running(pid)) {
+		fprintf(stderr, "hvctl: %s: the worker (pid %d) did not turn "
+			"the VM off in time; killing it\n", vm, (int)pid);
+		kill(pid, SIGKILL);
+		for (int i = 0; i < CONTROL_TIMEOUT_S * 100 && running(pid);
+		     i++)
+			usleep(10000);
+		if (running(pid))
+			return fail(vm, "the worker survived SIGKILL");
+	}
+	snprintf(path, sizeof(path), "%s/%s.sock", RUN_DIR, vm);
+	unlink(path);
+	printf("%s: turned off (hvctl stop --force killed its worker)\n", vm);
+	return EXIT_TURNED_OFF;
+}
+
+/*
+ * Turns the VM off whatever state its worker is in: asks it ("kill":
+ * "ok", then the end line on the same socket), and if it does not
+ * answer or does not end in time, kills it by the pid the socket's
+ * peer credentials name.
+ */
+static int stop_force(const char *vm)
+{
+	char reply[160];
+	pid_t pid;
+	int fd = request_pid(vm, "kill", &pid), r = -ETIMEDOUT;
+
+	if (fd < 0 && fd != -ETIMEDOUT)
+		return no_vm(vm, fd);
+	if (fd >= 0 && read_line(fd, reply, sizeof(reply)) > 0 &&
+	    !strcmp(reply, "ok")) {
+		set_timeout(fd, KILL_TIMEOUT_S);
+		r = read_end(vm, fd, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r >= 0 ? r : kill_worker(vm, pid);
+}
+
 static int cmd_stop(const char *vm, int argc, char **argv)
 {
 	bool force = false;
 	unsigned timeout = 120;
-	char reply[160];
-	int fd;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--force"))
@@ -320,25 +571,17 @@ static int cmd_stop(const char *vm, int argc, char **argv)
 			return fail(vm, "usage: hvctl stop NAME [--force] "
 				    "[--timeout SECONDS]");
 	}
-	fd = request(vm, force ? "kill" : "stop");
-	if (fd < 0)
-		return no_vm(vm, fd);
-	read_line(fd, reply, sizeof(reply));
-	close(fd);
-	if (strcmp(reply, "ok"))
-		return fail(vm, reply[0] ? reply : "no answer");
-	signal(SIGALRM, on_alarm);
-	alarm(timeout);
-	return cmd_wait(vm, 0, NULL);
+	return force ? stop_force(vm) : stop_graceful(vm, timeout);
 }
 
 static int cmd_run(const char *vm, int argc, char **argv)
 {
-	int r = cmd_start(vm, argc, argv), fd;
+	pid_t pid;
+	int r = start_vm(vm, argc, argv, &pid), fd;
 
 	if (r)
 		return r;
-	fd = request(vm, "wait");	/* before the VM can end */
+	fd = request_long(vm, "wait");	/* before the VM can end */
 	if (fd < 0)
 		return no_vm(vm, fd);
 	r = attach(vm);
@@ -346,7 +589,7 @@ static int cmd_run(const char *vm, int argc, char **argv)
 		close(fd);
 		return r == 1 ? 0 : r;
 	}
-	return wait_end(vm, fd);
+	return wait_end(vm, fd, pid);
 }
 
 int vmctl_list(void)
@@ -367,10 +610,14 @@ int vmctl_list(void)
 		memcpy(name, e->d_name, len - 5);
 		name[len - 5] = 0;
 		fd = request(name, "status");
+		if (fd == -ETIMEDOUT)
+			printf("not-answering %s\n", name);
 		if (fd < 0)
 			continue;
 		if (read_line(fd, line, sizeof(line)) > 0)
 			printf("%s\n", line);
+		else
+			printf("not-answering %s\n", name);
 		close(fd);
 	}
 	closedir(d);

@@ -14,9 +14,6 @@
 #define DEFAULT_MIN_RING (2 * VMBUS_PAGE_SIZE)
 #define DEFAULT_MAX_RING (4u << 20)
 #define DEFAULT_MAX_PACKET VMBUS_DEFAULT_MAX_PKT_SIZE
-/* Packets taken per service call; the rest wait for the next doorbell
- * or tick, so one busy guest cannot hold a thread forever. */
-#define DRAIN_BUDGET 1024
 
 static uint32_t or_default(uint32_t v, uint32_t def)
 {
@@ -328,23 +325,40 @@ static bool take_packet(struct vmbus_channel *ch)
 	return vmbus_chan_is_open(ch);
 }
 
+void vmbus_chan_charge(struct vmbus_channel *ch, uint64_t bytes)
+{
+	ch->charged += bytes;
+}
+
+/* Another packet in this pass? Not past the budget (vmbus.h), not when
+ * the VM is ending. */
+static bool drain_more(struct vmbus_channel *ch, int taken)
+{
+	return taken < VMBUS_DRAIN_PACKETS &&
+	       ch->charged < VMBUS_DRAIN_BYTES &&
+	       !server_stopping(ch->server);
+}
+
 /*
  * Drains with interrupt_mask set so the guest does not signal for each
  * packet; after unmasking, looks again, since a packet written before
- * the unmask was seen would not be signalled.
+ * the unmask was seen would not be signalled. What the budget leaves
+ * waits for the next doorbell or tick.
  */
 static void drain(struct vmbus_channel *ch)
 {
-	int budget = DRAIN_BUDGET;
+	int taken = 0;
 
+	ch->charged = 0;
 	ring_mask_interrupts(&ch->in, true);
 	for (;;) {
-		while (budget-- > 0 && take_packet(ch))
-			;
+		while (drain_more(ch, taken) && take_packet(ch))
+			taken++;
 		if (ch->stopped)
 			return;
 		ring_mask_interrupts(&ch->in, false);
-		if (budget <= 0 || ch->send_blocked || !ring_has_data(&ch->in))
+		if (!drain_more(ch, taken) || ch->send_blocked ||
+		    !ring_has_data(&ch->in))
 			return;
 		ring_mask_interrupts(&ch->in, true);
 	}
@@ -371,7 +385,7 @@ static bool resume_sending(struct vmbus_channel *ch)
 
 void chan_service(struct vmbus_channel *ch)
 {
-	if (!vmbus_chan_is_open(ch))
+	if (!vmbus_chan_is_open(ch) || server_stopping(ch->server))
 		return;
 	if (resume_sending(ch))
 		drain(ch);

@@ -48,6 +48,7 @@ struct vmbus_channel {
 	struct vmbus_ring out;			/* [C] host -> guest */
 	uint8_t **pages;			/* [C] both rings' data pages */
 	uint8_t *pkt_buf;			/* [C] max_recv_packet bytes */
+	uint64_t charged;			/* [C] I/O bytes this drain */
 	uint32_t logged;			/* atomic: kinds logged */
 };
 
@@ -88,7 +89,11 @@ struct vmbus_server {
 	uint32_t nr_gpadls;			/* [S] */
 	struct outbox outbox;			/* [S] */
 	uint64_t logged;			/* atomic: server log kinds */
+	bool stopping;				/* atomic: the VM is ending */
 };
+
+/* Whether vmbus_server_stop was called. */
+bool server_stopping(struct vmbus_server *s);
 
 /* Server-wide log kinds (bits of vmbus_server.logged). */
 enum server_log_kind {

@@ -56,6 +56,16 @@ void vmbus_server_destroy(struct vmbus_server *s)
 	free(s);
 }
 
+void vmbus_server_stop(struct vmbus_server *s)
+{
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+}
+
+bool server_stopping(struct vmbus_server *s)
+{
+	return __atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE);
+}
+
 uint32_t vmbus_server_version(struct vmbus_server *s)
 {
 	uint32_t v;
@@ -211,7 +221,11 @@ bool vmbus_server_tick(struct vmbus_server *s, uint64_t now_ms)
 {
 	struct vmbus_channel *chans[VMBUS_MAX_CHANNELS];
 	bool queued;
-	uint32_t n = snapshot_channels(s, chans, &queued);
+	uint32_t n;
+
+	if (server_stopping(s))
+		return false;
+	n = snapshot_channels(s, chans, &queued);
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct vmbus_channel *ch = chans[i];

@@ -110,6 +110,14 @@ bool vmbus_server_tick(struct vmbus_server *s, uint64_t now_ms);
 /* The negotiated protocol version, 0 when not connected. */
 uint32_t vmbus_server_version(struct vmbus_server *s);
 
+/*
+ * The VM is ending: from now on no channel takes another packet (a
+ * drain in progress stops after the packet in hand) and the tick does
+ * nothing, so threads serving the guest come back at once. Any thread;
+ * async-signal-safe; cannot be undone.
+ */
+void vmbus_server_stop(struct vmbus_server *s);
+
 /* ---------------------------------------------------- devices */
 
 /* One guest->host packet, copied out of the ring and checked. */
@@ -207,6 +215,18 @@ int vmbus_chan_gpa_iov(struct vmbus_channel *ch,
 bool vmbus_chan_is_open(const struct vmbus_channel *ch);
 uint32_t vmbus_chan_relid(const struct vmbus_channel *ch);
 uint32_t vmbus_chan_connection_id(const struct vmbus_channel *ch);
+
+/*
+ * Counts bytes of device I/O the packet in hand cost (storvsp: what it
+ * read or wrote on the disk) against the channel's drain: one pass
+ * takes at most VMBUS_DRAIN_PACKETS packets or VMBUS_DRAIN_BYTES of
+ * charged I/O, whichever comes first; the rest waits for the next
+ * doorbell or tick, so one busy guest cannot hold a VP or the worker's
+ * main thread for long.
+ */
+#define VMBUS_DRAIN_PACKETS 1024
+#define VMBUS_DRAIN_BYTES (8u << 20)
+void vmbus_chan_charge(struct vmbus_channel *ch, uint64_t bytes);
 
 /*
  * Logs "vmbus <name> relid <n>: <msg>" unless this kind was logged on

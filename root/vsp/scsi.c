@@ -1,8 +1,8 @@
 /*
  * A SCSI direct-access target over a raw image: the command set a Linux
  * 6.1 guest's storvsc + sd send (hyperv-guest-abi.md section 7.4), plus
- * WRITE SAME, which sd uses for write-zeroes once storvsc sees vendor
- * "Msft" at protocol 6.2.
+ * WRITE SAME (which a guest can send through SG_IO; see scsi.h), bounded
+ * by the Block Limits VPD page.
  *
  * Every CDB byte and buffer length comes from the guest. The dispatcher
  * checks the CDB is long enough for its opcode and the buffer's direction;
@@ -312,14 +312,63 @@ static int disk_io(int fd, bool write, const struct iovec *iov, int cnt,
 	return 0;
 }
 
-static int disk_sync(const struct scsi_disk *d)
+static int sync_fd(struct scsi_disk *d)
 {
 	int ret;
 
 	do {
-		ret = fdatasync(d->fd);
+		ret = d->sync ? d->sync(d->fd) : fdatasync(d->fd);
 	} while (ret < 0 && errno == EINTR);
 	return ret < 0 ? -errno : 0;
+}
+
+/* A write (or a failed one, which may have changed some blocks) ended. */
+static void note_write(struct scsi_disk *d)
+{
+	__atomic_add_fetch(&d->writes, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * One fdatasync, with flush_lock held on entry and exit but not across
+ * the call. It covers the writes finished before it started.
+ */
+static int sync_now(struct scsi_disk *d)
+{
+	uint64_t covers = __atomic_load_n(&d->writes, __ATOMIC_ACQUIRE);
+	int err;
+
+	d->flushing = true;
+	d->syncs++;
+	pthread_mutex_unlock(&d->flush_lock);
+	err = sync_fd(d);
+	pthread_mutex_lock(&d->flush_lock);
+	d->flushing = false;
+	if (!err && covers > d->synced)
+		d->synced = covers;
+	pthread_cond_broadcast(&d->flush_done);
+	return err;
+}
+
+/*
+ * Makes every write finished before this call durable. Nothing to do
+ * when a successful fdatasync started after the last of them; while one
+ * runs, wait for it: it may cover us, else (or if it failed) start our
+ * own. So floods of flushes cost one fdatasync per burst of writes.
+ */
+static int disk_flush(struct scsi_disk *d)
+{
+	uint64_t want = __atomic_load_n(&d->writes, __ATOMIC_ACQUIRE);
+	int err = 0;
+
+	pthread_mutex_lock(&d->flush_lock);
+	while (!err && d->synced < want) {
+		if (d->flushing)
+			pthread_cond_wait(&d->flush_done, &d->flush_lock);
+		else
+			err = sync_now(d);
+	}
+	pthread_mutex_unlock(&d->flush_lock);
+	return err;
 }
 
 static uint64_t capacity(const struct scsi_disk *d)
@@ -411,8 +460,11 @@ static void rw_transfer(struct cmd *c, const struct range *rg, size_t bytes,
 	err = disk_io(c->d->fd, write, c->data->iov, c->data->iovcnt, off,
 		      bytes, &done);
 	c->r->transferred = done;
+	c->r->io_bytes = done;
+	if (write)
+		note_write(c->d);
 	if (!err && write && rg->fua)
-		err = disk_sync(c->d);
+		err = disk_flush(c->d);
 	if (err)
 		io_error(c, err, write);
 }
@@ -447,7 +499,11 @@ static void op_verify(struct cmd *c)
 		range_ok(c, &rg);
 }
 
-/* Number of blocks 0 means "to the end"; IMMED is honoured by waiting. */
+/*
+ * Number of blocks 0 means "to the end"; IMMED is honoured by waiting.
+ * The whole image is flushed whatever the range: fdatasync has no finer
+ * grain.
+ */
 static void op_sync_cache(struct cmd *c)
 {
 	struct range rg;
@@ -456,7 +512,7 @@ static void op_sync_cache(struct cmd *c)
 	decode_range(c->cdb, &rg);
 	if (!range_ok(c, &rg) || c->d->read_only)
 		return;
-	err = disk_sync(c->d);
+	err = disk_flush(c->d);
 	if (err)
 		io_error(c, err, true);
 }
@@ -472,23 +528,61 @@ static void write_same_pattern(struct cmd *c, uint8_t *buf, size_t chunk)
 		memcpy(buf + off, buf, bs);
 }
 
-static void write_same_run(struct cmd *c, const struct range *rg)
+static bool all_zero(const uint8_t *p, size_t len)
 {
-	size_t bs = c->d->block_size, chunk = WRITE_SAME_CHUNK / bs * bs;
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Zeroes without moving the bytes: a hole in a file (reads as zeroes,
+ * frees the space of a sparse image), or a zeroed range where holes are
+ * not offered (a block device without discard that zeroes). false when
+ * neither works here: then the caller writes.
+ */
+static bool zero_range(int fd, off_t off, off_t len)
+{
+	if (!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+		       len))
+		return true;
+	return !fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+			  len);
+}
+
+static int write_same_io(struct cmd *c, const struct range *rg,
+			 const uint8_t *buf, size_t chunk)
+{
+	size_t bs = c->d->block_size;
 	uint64_t left = rg->blocks * bs;
 	off_t off = (off_t)(rg->lba * bs);
-	uint8_t *buf = malloc(chunk);
-	int err = buf ? 0 : -ENOMEM;
+	int err = 0;
 
-	if (buf)
-		write_same_pattern(c, buf, chunk);
+	if (all_zero(buf, bs) && zero_range(c->d->fd, off, (off_t)left))
+		return 0;
 	while (!err && left) {
-		struct iovec v = { buf, min_size(chunk, left) };
+		struct iovec v = { (void *)buf, min_size(chunk, left) };
 		size_t done;
 
 		err = disk_io(c->d->fd, true, &v, 1, off, v.iov_len, &done);
 		off += (off_t)v.iov_len;
 		left -= v.iov_len;
+	}
+	return err;
+}
+
+static void write_same_run(struct cmd *c, const struct range *rg)
+{
+	size_t bs = c->d->block_size, chunk = WRITE_SAME_CHUNK / bs * bs;
+	uint8_t *buf = malloc(chunk);
+	int err = -ENOMEM;
+
+	if (buf) {
+		write_same_pattern(c, buf, chunk);
+		c->r->io_bytes = rg->blocks * bs;
+		err = write_same_io(c, rg, buf, chunk);
+		note_write(c->d);
 	}
 	free(buf);
 	if (err)
@@ -497,20 +591,21 @@ static void write_same_run(struct cmd *c, const struct range *rg)
 
 /*
  * WRITE SAME without UNMAP, ANCHOR or NDOB: the guest's one block copied
- * over the range. 0 blocks means to the end of the medium (we publish no
- * Block Limits page, so WSNZ is not set).
+ * over 1 to SCSI_WRITE_SAME_MAX_BLOCKS blocks. 0 blocks would mean "to
+ * the end of the medium" (terabytes in one request); the Block Limits
+ * page sets WSNZ, so it is an invalid field, as is anything over the
+ * maximum it publishes.
  */
 static void op_write_same(struct cmd *c)
 {
 	struct range rg;
 
 	decode_range(c->cdb, &rg);
-	if (c->cdb[1] & 0xf9) {
+	if ((c->cdb[1] & 0xf9) || !rg.blocks ||
+	    rg.blocks > SCSI_WRITE_SAME_MAX_BLOCKS) {
 		illegal(c, ASC_INVALID_FIELD);
 		return;
 	}
-	if (!rg.blocks && rg.lba < capacity(c->d))
-		rg.blocks = capacity(c->d) - rg.lba;
 	if (!range_ok(c, &rg))
 		return;
 	if (c->room < c->d->block_size) {
@@ -552,10 +647,23 @@ static size_t vpd_ids(const struct scsi_disk *d, uint8_t *p)
 	return 8 + sizeof(d->naa);
 }
 
+/*
+ * VPD 0xb0, Block Limits (SBC-3 6.5.3), 64 bytes: only WSNZ and the
+ * MAXIMUM WRITE SAME LENGTH, which Linux's sd reads (from a page this
+ * long) to split write-zeroes; every other limit 0 ("not reported").
+ */
+static size_t vpd_block_limits(uint8_t *p)
+{
+	memset(p + 4, 0, 60);
+	p[4] = 0x01;			/* WSNZ */
+	put_be64(p + 36, SCSI_WRITE_SAME_MAX_BLOCKS);
+	return 64;
+}
+
 /* Builds VPD page 'page' after its 4-byte header; 0 if unsupported. */
 static size_t vpd_page(const struct scsi_disk *d, uint8_t page, uint8_t *p)
 {
-	static const uint8_t pages[] = { 0x00, 0x80, 0x83 };
+	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0 };
 	size_t len;
 
 	memset(p, 0, 4);
@@ -571,6 +679,9 @@ static size_t vpd_page(const struct scsi_disk *d, uint8_t page, uint8_t *p)
 		break;
 	case 0x83:
 		len = vpd_ids(d, p);
+		break;
+	case 0xb0:
+		len = vpd_block_limits(p);
 		break;
 	default:
 		return 0;
@@ -864,6 +975,9 @@ int scsi_disk_open(struct scsi_disk *d, const char *path, bool read_only,
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	/* Default attributes hold no resources: nothing to destroy. */
+	pthread_mutex_init(&d->flush_lock, NULL);
+	pthread_cond_init(&d->flush_done, NULL);
 	d->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0)
 		return say(why, "cannot open the disk image", -errno);

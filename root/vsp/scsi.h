@@ -5,18 +5,32 @@
  *
  * Durability: the target reports a write-back cache (WCE=1). A write is
  * done with pwrite before it completes; SYNCHRONIZE CACHE and writes
- * with FUA call fdatasync before they complete, so no write the guest
- * saw acknowledged after a flush can be lost.
+ * with FUA complete only after an fdatasync that started after every
+ * write completed before them, so no write the guest saw acknowledged
+ * after a flush can be lost. A flush with nothing written since the
+ * last fdatasync began calls none, and flushes that arrive while one is
+ * running wait for it instead of starting their own (a guest that
+ * floods SYNCHRONIZE CACHE costs one fdatasync per write, not one per
+ * request).
  */
 #ifndef ROOT_VSP_SCSI_H
 #define ROOT_VSP_SCSI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #define SCSI_SENSE_MAX 20		/* what storvsc has room for */
+
+/*
+ * The most blocks one WRITE SAME may cover (1 MiB), published in the
+ * Block Limits VPD page, with WSNZ: a request is I/O done synchronously
+ * for the guest, so its size is bounded like a WRITE's. Linux's sd
+ * splits write-zeroes to it.
+ */
+#define SCSI_WRITE_SAME_MAX_BLOCKS 2048u
 
 /* SAM status codes. */
 #define SCSI_STATUS_GOOD 0x00
@@ -29,6 +43,16 @@ struct scsi_disk {
 	bool read_only;
 	char serial[21];		/* VPD 0x80, NUL-terminated */
 	uint8_t naa[8];			/* VPD 0x83 NAA designator */
+
+	/* Flushes (scsi.c), set up by scsi_disk_open; under flush_lock
+	 * except writes, which is atomic. */
+	pthread_mutex_t flush_lock;
+	pthread_cond_t flush_done;	/* a running fdatasync ended */
+	uint64_t writes;		/* writes finished so far */
+	uint64_t synced;		/* writes a finished fdatasync covers */
+	bool flushing;			/* an fdatasync is running */
+	uint64_t syncs;			/* fdatasync calls made */
+	int (*sync)(int fd);		/* NULL: fdatasync (tests set it) */
 };
 
 /* The buffer a command reads into or writes from (guest memory). */
@@ -44,6 +68,9 @@ struct scsi_result {
 	uint8_t sense_len;		/* bytes valid in sense (fixed format) */
 	uint8_t sense[SCSI_SENSE_MAX];
 	uint32_t transferred;		/* bytes actually moved */
+	uint64_t io_bytes;		/* of the image read or written (a
+					 * WRITE SAME's whole range): what
+					 * the command cost, for budgets */
 };
 
 /*
@@ -71,13 +98,20 @@ void scsi_disk_close(struct scsi_disk *d);
  * READ and WRITE need room for the whole transfer.
  *
  * Besides the commands in hyperv-guest-abi.md 7.4 this implements WRITE
- * SAME(10/16) without UNMAP: storvsc lets sd use it for write-zeroes when
- * the vendor is "Msft" and the protocol is 6.2. REPORT LUNS lists LUN 0:
+ * SAME(10/16) without UNMAP, as Hyper-V does. Linux 6.1's sd never sends
+ * it (storvsc's host template sets no_write_same, which sd applies
+ * after storvsc's slave_configure cleared it for "Msft" at 6.2), but a
+ * guest can through SG_IO, so it is bounded. REPORT LUNS lists LUN 0:
  * the disk does not know its LUN, so a target with the disk elsewhere
  * should answer REPORT LUNS itself.
  *
- * Keeps no state between calls (sense is always returned with the
- * failure), so threads may call it concurrently on one disk.
+ * WRITE SAME covers 1 to SCSI_WRITE_SAME_MAX_BLOCKS blocks (0, "to the
+ * end", is refused: the Block Limits page sets WSNZ); a pattern of
+ * zeroes punches a hole (or zeroes a range) where the file allows.
+ *
+ * Sense is always returned with the failure; the only state kept
+ * between calls is the flush bookkeeping, under its own lock, so
+ * threads may call this concurrently on one disk.
  */
 void scsi_execute(struct scsi_disk *d, const uint8_t *cdb, uint8_t cdb_len,
 		  const struct scsi_data *data, struct scsi_result *r);

@@ -2,7 +2,9 @@
  * storvsp: the storvsc protocol over a VMBus channel (see storvsp.h).
  * Every request runs to completion in channel context; the channel
  * keeps room for one completion before it hands us a request, so a
- * completion is never refused for lack of ring space.
+ * completion is never refused for lack of ring space. Each request
+ * charges the disk bytes it moved to the channel's drain budget
+ * (vmbus_chan_charge), so one pass does a bounded amount of I/O.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -148,9 +150,12 @@ static void srb_result(struct vmscsi_request *srb,
 			  (sense ? SRB_STATUS_AUTOSENSE_VALID : 0);
 }
 
-/* Routes the CDB: our one LUN, or the answers for a LUN that is not. */
-static void srb_run(struct storvsp *sp, struct vmscsi_request *srb,
-		    const struct scsi_data *data)
+/*
+ * Routes the CDB: our one LUN, or the answers for a LUN that is not.
+ * The disk I/O it cost counts against the channel's drain budget.
+ */
+static void srb_run(struct storvsp *sp, struct vmbus_channel *ch,
+		    struct vmscsi_request *srb, const struct scsi_data *data)
 {
 	bool target0 = srb->path_id == 0 && srb->target_id == 0;
 	uint8_t cdb[VSTOR_CDB_MAX];
@@ -164,6 +169,7 @@ static void srb_run(struct storvsp *sp, struct vmscsi_request *srb,
 		srb_refuse(srb, SRB_STATUS_INVALID_LUN);
 		return;
 	}
+	vmbus_chan_charge(ch, r.io_bytes);
 	srb_result(srb, &r);
 }
 
@@ -187,7 +193,7 @@ static uint32_t execute_srb(struct storvsp *sp, struct vmbus_channel *ch,
 		srb_refuse(srb, SRB_STATUS_INVALID_REQUEST);
 		return VSTOR_STATUS_SUCCESS;
 	}
-	srb_run(sp, srb, &data);
+	srb_run(sp, ch, srb, &data);
 	return VSTOR_STATUS_SUCCESS;
 }
 

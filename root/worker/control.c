@@ -6,8 +6,8 @@
  *               it; bytes sent become COM1 input. Detaching (closing)
  *               leaves the VM running.
  *   stop        ask the guest to shut down (the shutdown IC): "ok" or
- *               "error: why"
- *   kill        turn the VM off now
+ *               "error: why"; after "ok", the end line as for wait
+ *   kill        turn the VM off now: "ok", then the end line
  *   wait        one line when the VM ends: "end CODE why"
  *   status      "running NAME VPS MiB"
  *
@@ -79,9 +79,8 @@ static void flush_locked(void)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (con.clients[i].kind == CLIENT_CONSOLE)
 			send_all(con.clients[i].fd, con.out, con.out_len);
-	if (con.vm->cfg.console_stdout &&
-	    fwrite(con.out, 1, con.out_len, stdout))
-		fflush(stdout);
+	if (con.vm->cfg.console_stdout)
+		worker_log_console(con.out, con.out_len);
 	con.out_len = 0;
 }
 
@@ -117,6 +116,38 @@ static void send_backlog(int fd)
 	send_all(fd, con.backlog, con.used - first);
 }
 
+/* A reply that ends the conversation. */
+static void answer(struct client *c, const char *reply)
+{
+	send_all(c->fd, reply, strlen(reply));
+	close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * stop and kill answer "ok" and then wait on the same connection: a
+ * client that asked for the end also hears it, however soon it comes
+ * (a second connection could find the worker already gone).
+ */
+static void end_request(struct vm *vm, struct client *c, bool force)
+{
+	char reply[160];
+	int r = 0;
+
+	if (force)
+		vm_end(vm, VM_KILLED, "turned off (hvctl stop --force)");
+	else
+		r = devices_request_shutdown(vm);
+	if (r) {
+		snprintf(reply, sizeof(reply), "error: the guest's shutdown "
+			 "service is not running (%s)\n", strerror(-r));
+		answer(c, reply);
+		return;
+	}
+	send_all(c->fd, "ok\n", 3);
+	c->kind = CLIENT_WAIT;
+}
+
 static void command(struct vm *vm, struct client *c)
 {
 	char reply[128];
@@ -126,31 +157,20 @@ static void command(struct vm *vm, struct client *c)
 		c->kind = CLIENT_CONSOLE;
 		flush_locked();
 		send_backlog(c->fd);
-		return;
-	}
-	if (!strcmp(c->line, "wait")) {
+	} else if (!strcmp(c->line, "wait")) {
 		c->kind = CLIENT_WAIT;
-		return;
-	}
-	if (!strcmp(c->line, "stop")) {
-		int r = devices_request_shutdown(vm);
-
-		snprintf(reply, sizeof(reply), r ? "error: the guest's shutdown "
-			 "service is not running (%s)\n" : "ok\n", strerror(-r));
-	} else if (!strcmp(c->line, "kill")) {
-		vm_end(vm, VM_KILLED, "turned off (hvctl stop --force)");
-		snprintf(reply, sizeof(reply), "ok\n");
+	} else if (!strcmp(c->line, "stop") || !strcmp(c->line, "kill")) {
+		end_request(vm, c, !strcmp(c->line, "kill"));
 	} else if (!strcmp(c->line, "status")) {
 		snprintf(reply, sizeof(reply), "running %s %u %llu\n",
 			 vm->cfg.name, vm->cfg.vps,
 			 (unsigned long long)vm->cfg.mem_mib);
+		answer(c, reply);
 	} else {
 		snprintf(reply, sizeof(reply), "error: unknown command '%.40s'\n",
 			 c->line);
+		answer(c, reply);
 	}
-	send_all(c->fd, reply, strlen(reply));
-	close(c->fd);
-	c->fd = -1;
 }
 
 static void drop(struct client *c)
@@ -242,10 +262,14 @@ static int tick_timer(void)
 	return fd;
 }
 
+/* Drains stop at once (an atomic store: async-signal-safe); the main
+ * loop ends the VM when poll returns. */
 static void on_term(int sig)
 {
 	(void)sig;
 	terminate = 1;
+	if (con.vm && con.vm->vmbus)
+		vmbus_server_stop(con.vm->vmbus);
 }
 
 /* The end, for everyone still attached: a line for waiters, words for
@@ -289,6 +313,15 @@ static void poll_once(struct vm *vm, int lfd, int tfd)
 		return;
 	if (p[0].revents)
 		accept_client(lfd);
+	/* Commands before the tick: a "kill" stops the drains it would
+	 * run rather than waiting for them. */
+	pthread_mutex_lock(&con.lock);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (con.clients[i].fd >= 0 && p[3 + i].revents)
+			client_input(vm, &con.clients[i]);
+	pthread_mutex_unlock(&con.lock);
+	if (p[2].revents && read(vm->wake_fd, &dummy, sizeof(dummy)) < 0)
+		return;
 	if (p[1].revents && read(tfd, &dummy, sizeof(dummy)) > 0) {
 		devices_tick(vm, now_ms());
 		feed_uart(vm);
@@ -296,13 +329,6 @@ static void poll_once(struct vm *vm, int lfd, int tfd)
 		flush_locked();		/* a prompt without a newline */
 		pthread_mutex_unlock(&con.lock);
 	}
-	if (p[2].revents && read(vm->wake_fd, &dummy, sizeof(dummy)) < 0)
-		return;
-	pthread_mutex_lock(&con.lock);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (con.clients[i].fd >= 0 && p[3 + i].revents)
-			client_input(vm, &con.clients[i]);
-	pthread_mutex_unlock(&con.lock);
 }
 
 int control_run(struct vm *vm)
@@ -329,7 +355,7 @@ int control_run(struct vm *vm)
 		poll_once(vm, lfd, tfd);
 	}
 	vm_stop_vps(vm);
-	worker_log(vm, "VM ended: %s", vm->end_why);
+	worker_log_always(vm, "VM ended: %s", vm->end_why);
 	announce_end(vm);
 	unlink(path);
 	close(lfd);

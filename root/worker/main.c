@@ -1,10 +1,12 @@
 /*
  * microhv-worker NAME --kernel BZIMAGE [--initrd FILE] [--cmdline STR]
  *                [--mem MIB] [--vps N] [--disk IMAGE]... [--console-stdout]
- *                [--test-kernel]
+ *                [--test-kernel] [--log FILE]
  *
  * --test-kernel: KERNEL is a test kernel from tests/kernels (Multiboot)
  * run with the generic-parent protocol; its result ends the VM.
+ * --log FILE: stdout and stderr go to FILE (appended), which is kept
+ * under a size cap by rotation to FILE.1 (hvctl passes its NAME.log).
  *
  * Runs one child VM until it ends; the exit status says why (enum
  * vm_end). hvctl starts it and talks to it over its control socket.
@@ -25,7 +27,8 @@ static int usage(const char *why)
 {
 	fprintf(stderr, "microhv-worker: %s\nusage: microhv-worker NAME "
 		"--kernel BZIMAGE [--initrd FILE] [--cmdline STR] [--mem MIB] "
-		"[--vps N] [--disk IMAGE]... [--console-stdout] [--test-kernel]\n",
+		"[--vps N] [--disk IMAGE]... [--console-stdout] [--test-kernel] "
+		"[--log FILE]\n",
 		why);
 	return VM_FAILED;
 }
@@ -86,6 +89,8 @@ static const char *parse(int argc, char **argv, struct worker_config *c)
 			c->initrd = val;
 		else if (!strcmp(a, "--cmdline"))
 			c->cmdline = val;
+		else if (!strcmp(a, "--log"))
+			c->log = val;
 		else if (!strcmp(a, "--mem") && number(val, 64, 65536, &v))
 			c->mem_mib = v;
 		else if (!strcmp(a, "--mem"))
@@ -138,6 +143,12 @@ int main(int argc, char **argv)
 	if (why)
 		return usage(why);
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	r = vm.cfg.log ? worker_log_open(vm.cfg.log) : 0;
+	if (r) {
+		fprintf(stderr, "microhv-worker: --log %s: %s\n", vm.cfg.log,
+			strerror(-r));
+		return VM_FAILED;
+	}
 	catch_crashes();
 	vm.pm = (struct pm_config){ PM_DEFAULT_SLEEP_CONTROL_PORT,
 				    PM_DEFAULT_SLEEP_STATUS_PORT,
@@ -149,7 +160,8 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&vm.rtc_lock, NULL);
 	r = vm_create(&vm);
 	if (r) {
-		worker_log(&vm, "cannot create the VM: %s", strerror(-r));
+		worker_log_always(&vm, "cannot create the VM: %s",
+				  strerror(-r));
 		vm_destroy(&vm);
 		return VM_FAILED;
 	}
@@ -157,7 +169,7 @@ int main(int argc, char **argv)
 	r = r ? r : devices_create(&vm);
 	r = r ? r : control_run(&vm);
 	if (r) {
-		worker_log(&vm, "cannot run the VM: %s", strerror(-r));
+		worker_log_always(&vm, "cannot run the VM: %s", strerror(-r));
 		vm.end = VM_FAILED;
 	}
 	vm_destroy(&vm);

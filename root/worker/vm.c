@@ -10,17 +10,6 @@
 
 #include "worker.h"
 
-void worker_log(struct vm *vm, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "microhv-worker %s: ", vm->cfg.name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int create_memory(struct vm *vm)
 {
 	uint64_t size = vm->cfg.mem_mib << 20;
@@ -112,6 +101,10 @@ void vm_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&vm->lock);
+	/* Threads draining a channel come back after the packet in hand,
+	 * so vm_stop_vps does not wait for a guest's queue of I/O. */
+	if (vm->vmbus)
+		vmbus_server_stop(vm->vmbus);
 	if (write(vm->wake_fd, &one, sizeof(one)) < 0)
 		worker_log(vm, "cannot wake the main loop");
 }

@@ -30,6 +30,7 @@ struct worker_config {
 	const char *name;
 	const char *kernel, *initrd, *cmdline;
 	const char *disks[WORKER_MAX_DISKS];
+	const char *log;		/* --log: the capped log file */
 	unsigned int n_disks;
 	uint64_t mem_mib;
 	uint32_t vps;
@@ -83,7 +84,8 @@ struct vm {
 /* vm.c: memory, partition, VPs and their threads. */
 int vm_create(struct vm *vm);
 int vm_start(struct vm *vm);
-/* Ends the VM (first reason wins) and wakes the main loop. */
+/* Ends the VM (first reason wins), stops the VMBus server's drains
+ * and wakes the main loop. */
 void vm_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vm_ended(struct vm *vm);
@@ -109,7 +111,21 @@ int control_run(struct vm *vm);
 /* The UART's output: the log, attached consoles, stdout. */
 void console_output(void *ctx, uint8_t byte);
 
+/*
+ * log.c: one line to the worker's log, through a rate limit (a burst,
+ * then a few lines a second; what it drops is counted in the next line
+ * let through). worker_log_always skips the limit: only for lines a
+ * guest cannot repeat (the VM's start and end), and reports what the
+ * limit held back.
+ */
 void worker_log(struct vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void worker_log_always(struct vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* --log FILE: stdout and stderr to FILE, kept under a size cap by
+ * rotation to FILE.1. 0 or -errno. */
+int worker_log_open(const char *path);
+/* The console echoed on stdout (--console-stdout), under the same cap. */
+void worker_log_console(const void *buf, size_t len);
 
 #endif

@@ -124,9 +124,11 @@ GROUPS = {"cpus": "cpus", "workload": "workload", "sigkill": "sigkill",
           "child-two-at-once": "smp", "ioctls": "ioctls",
           "devices": "devices", "vmbus-abuse": "vmbus-abuse"}
 GROUPS.update({t: "linux-children" for t in [
-    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-boot", "linux-child-scsi-bounds", "linux-child-started",
+    "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
-    "linux-child-bad-config", "linux-child-write-survives"]})
+    "linux-child-bad-config", "linux-child-write-survives",
+    "linux-child-force-stop", "linux-child-stuck-worker"]})
 
 
 # A line of the root's own console: children's consoles are forwarded
@@ -179,13 +181,18 @@ CASES += [
     linux("root-smp2", 2, "2G", ["cpus", "devices", "workload"] + CHILD_TESTS +
           ["child-two-at-once", "ioctls", "sigkill"]),
 ]
-# Linux children under root Linux: boot markers, a graceful stop that
-# keeps the data, a panic and a triple fault that end only their child,
-# and a child speaking malformed VMBus to its worker.
+# Linux children under root Linux: boot markers, WRITE SAMEs a child
+# sends itself, a graceful stop that keeps the data, a panic and a
+# triple fault that end only their child, forced stops (of a stuck
+# worker too), and a child speaking malformed VMBus to its worker.
 CASES += [linux("children", 2, "2G", [
-    "linux-child-boot", "linux-child-started", "linux-child-panic-alone",
+    "linux-child-boot", "linux-child-scsi-bounds", "linux-child-started",
+    "linux-child-panic-alone",
     "linux-child-triple-fault-alone", "linux-child-console",
-    "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"])]
+    "linux-child-force-stop", "linux-child-stuck-worker",
+    "linux-child-bad-config", "linux-child-write-survives", "vmbus-abuse"],
+    # Five to six minutes on two idle cores; more on a loaded machine.
+    timeout=900)]
 CASES += [tk("finalize_running", smp=2, expect=[r"the spinning VP stopped"])]
 CASES += [tk("fuzz_state", smp=2, mem="1G", expect=[
     r"fuzz_state: 20000 calls per CPU",

@@ -4,7 +4,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <vsp/scsi.h>
 #include "harness.h"
@@ -195,7 +198,7 @@ TEST(scsi_inquiry_standard)
 
 TEST(scsi_inquiry_vpd_pages)
 {
-	static const uint8_t list[] = { 0, 0, 0, 3, 0x00, 0x80, 0x83 };
+	static const uint8_t list[] = { 0, 0, 0, 4, 0x00, 0x80, 0x83, 0xb0 };
 	uint8_t cdb[6] = { 0x12, 0x01, 0x00, 0, 255, 0 };
 	uint8_t buf[255];
 	struct img im;
@@ -228,7 +231,22 @@ TEST(scsi_inquiry_vpd_pages)
 	run(&im.d, cdb, 6, buf, sizeof(buf), false);
 	CHECK_EQ(r.transferred, 6);
 
-	cdb[2] = 0xb0;			/* not listed, not served */
+	/* Block Limits: what sd reads, from a page of 0x3c bytes. */
+	cdb[2] = 0xb0;
+	cdb[4] = 255;
+	run(&im.d, cdb, 6, buf, sizeof(buf), false);
+	CHECK(good());
+	CHECK_EQ(r.transferred, 64);
+	CHECK_EQ(buf[1], 0xb0);
+	CHECK_EQ(buf[3], 0x3c);
+	CHECK_EQ(buf[4], 0x01);			/* WSNZ */
+	CHECK_EQ(get_be64(buf + 36), SCSI_WRITE_SAME_MAX_BLOCKS);
+	CHECK_EQ(get_be64(buf + 8), 0);		/* no transfer limits */
+	cdb[4] = 4;				/* Linux asks the size first */
+	run(&im.d, cdb, 6, buf, sizeof(buf), false);
+	CHECK_EQ(r.transferred, 4);
+
+	cdb[2] = 0xb1;			/* not listed, not served */
 	run(&im.d, cdb, 6, buf, sizeof(buf), false);
 	CHECK(bad_field());
 	CHECK_EQ(r.transferred, 0);
@@ -548,6 +566,187 @@ TEST(scsi_write_flush_reopen)
 	img_drop(&im);
 }
 
+/*
+ * The flush seam: counts fdatasync calls, can hold the caller until the
+ * test lets go (a flush in flight), and can fail.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int calls;
+	bool hold, held;
+	int fail;			/* errno to fail with, 0: none */
+} fake = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .cond = PTHREAD_COND_INITIALIZER };
+
+static int fake_sync(int fd)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.calls++;
+	fake.held = true;
+	pthread_cond_broadcast(&fake.cond);
+	while (fake.hold)
+		pthread_cond_wait(&fake.cond, &fake.lock);
+	fake.held = false;
+	pthread_mutex_unlock(&fake.lock);
+	if (fake.fail) {
+		errno = fake.fail;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static void fake_reset(struct scsi_disk *d)
+{
+	fake.calls = 0;
+	fake.hold = fake.held = false;
+	fake.fail = 0;
+	d->sync = fake_sync;
+}
+
+static void write_block(struct scsi_disk *d, uint32_t lba, uint8_t flags)
+{
+	uint8_t blk[512], cdb[16];
+
+	pattern(blk, sizeof(blk), (uint8_t)lba);
+	cdb10(cdb, 0x2a, flags, lba, 1);
+	run(d, cdb, 10, blk, sizeof(blk), true);
+	CHECK(good());
+}
+
+static void sync_cache(struct scsi_disk *d)
+{
+	uint8_t cdb[16];
+
+	cdb10(cdb, 0x35, 0, 0, 0);
+	run(d, cdb, 10, NULL, 0, false);
+}
+
+/* fdatasync only when something was written since the last one began. */
+TEST(scsi_flush_only_when_dirty)
+{
+	uint8_t blk[512], cdb[16];
+	struct img im;
+
+	img_make(&im, BLOCKS, false);
+	fake_reset(&im.d);
+	for (int i = 0; i < 10; i++) {
+		sync_cache(&im.d);
+		CHECK(good());
+	}
+	CHECK_EQ(fake.calls, 0);		/* nothing written yet */
+	write_block(&im.d, 1, 0);
+	for (int i = 0; i < 10; i++) {
+		sync_cache(&im.d);
+		CHECK(good());
+	}
+	CHECK_EQ(fake.calls, 1);
+	write_block(&im.d, 2, 0x08);		/* FUA: flushed before done */
+	CHECK_EQ(fake.calls, 2);
+	sync_cache(&im.d);			/* the FUA's covered it */
+	CHECK_EQ(fake.calls, 2);
+	write_block(&im.d, 3, 0x08);		/* FUA on a clean disk too */
+	CHECK_EQ(fake.calls, 3);
+
+	pattern(blk, sizeof(blk), 1);
+	cdb16(cdb, 0x93, 0, 10, 4);		/* WRITE SAME dirties */
+	run(&im.d, cdb, 16, blk, sizeof(blk), true);
+	CHECK(good());
+	sync_cache(&im.d);
+	CHECK_EQ(fake.calls, 4);
+	cdb10(cdb, 0x28, 0, 1, 1);		/* a read does not */
+	run(&im.d, cdb, 10, blk, sizeof(blk), false);
+	sync_cache(&im.d);
+	CHECK_EQ(fake.calls, 4);
+
+	/* A failed flush leaves the disk dirty: the next one tries again. */
+	write_block(&im.d, 4, 0);
+	fake.fail = EIO;
+	sync_cache(&im.d);
+	CHECK(sense_is(0x3, 0x0c, 0));
+	CHECK_EQ(fake.calls, 5);
+	fake.fail = 0;
+	sync_cache(&im.d);
+	CHECK(good());
+	CHECK_EQ(fake.calls, 6);
+	CHECK_EQ(im.d.syncs, 6);
+	img_drop(&im);
+}
+
+struct flusher {
+	struct scsi_disk *d;
+	pthread_t thread;
+	struct scsi_result res;
+};
+
+static void *flush_thread(void *arg)
+{
+	struct flusher *f = arg;
+	uint8_t cdb[10] = { 0x35 };
+
+	scsi_execute(f->d, cdb, 10, NULL, &f->res);
+	return NULL;
+}
+
+/* Until a flush sits in the fake fdatasync; false after 5 s. */
+static bool fake_wait_held(void)
+{
+	struct timespec t;
+	bool held;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += 5;
+	pthread_mutex_lock(&fake.lock);
+	while (!fake.held &&
+	       !pthread_cond_timedwait(&fake.cond, &fake.lock, &t))
+		;
+	held = fake.held;
+	pthread_mutex_unlock(&fake.lock);
+	return held;
+}
+
+static void flush_start(struct flusher *f, struct scsi_disk *d)
+{
+	f->d = d;
+	CHECK_EQ(pthread_create(&f->thread, NULL, flush_thread, f), 0);
+}
+
+/*
+ * Flushes that arrive while one runs wait for it and are covered by it;
+ * one that follows a write finished during it needs (and gets) its own.
+ */
+TEST(scsi_flush_merges_concurrent)
+{
+	struct flusher f[4];
+	struct img im;
+
+	img_make(&im, BLOCKS, false);
+	fake_reset(&im.d);
+	write_block(&im.d, 1, 0);
+	fake.hold = true;
+	flush_start(&f[0], &im.d);
+	CHECK(fake_wait_held());
+	flush_start(&f[1], &im.d);
+	flush_start(&f[2], &im.d);
+	usleep(50000);				/* both wait for f[0] */
+	write_block(&im.d, 2, 0);		/* during the fdatasync */
+	flush_start(&f[3], &im.d);
+	usleep(50000);
+	pthread_mutex_lock(&fake.lock);
+	CHECK_EQ(fake.calls, 1);
+	fake.hold = false;
+	pthread_cond_broadcast(&fake.cond);
+	pthread_mutex_unlock(&fake.lock);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(f[i].thread, NULL);
+		CHECK_EQ(f[i].res.status, SCSI_STATUS_GOOD);
+	}
+	CHECK_EQ(fake.calls, 2);
+	sync_cache(&im.d);
+	CHECK_EQ(fake.calls, 2);
+	img_drop(&im);
+}
+
 TEST(scsi_lba_out_of_range)
 {
 	uint8_t buf[1024], cdb[16];
@@ -611,16 +810,21 @@ TEST(scsi_lba_overflow)
 			cdb16(cdb, ops[o], 0, lbas[i], counts[i]);
 			run(&im.d, cdb, 16, buf, 4096, ops[o] == 0x8a ||
 			    ops[o] == 0x93);
-			CHECK(sense_is(0x5, 0x21, 0));
+			/* Too long a WRITE SAME is refused before its LBA. */
+			if (ops[o] == 0x93 &&
+			    counts[i] > SCSI_WRITE_SAME_MAX_BLOCKS)
+				CHECK(bad_field());
+			else
+				CHECK(sense_is(0x5, 0x21, 0));
 			CHECK_EQ(r.transferred, 0);
 		}
 	}
 	cdb16(cdb, 0x88, 0, 0, 0xffffffff);
 	run(&im.d, cdb, 16, buf, 4096, false);
 	CHECK(sense_is(0x5, 0x21, 0));
-	cdb16(cdb, 0x93, 0, ~0ull, 0);	/* "to the end" from nowhere */
+	cdb16(cdb, 0x93, 0, ~0ull, 0);	/* "to the end": WSNZ refuses it */
 	run(&im.d, cdb, 16, buf, 512, true);
-	CHECK(sense_is(0x5, 0x21, 0));
+	CHECK(bad_field());
 	free(buf);
 	img_drop(&im);
 }
@@ -779,7 +983,7 @@ TEST(scsi_write_same)
 	run(&im.d, cdb, 10, zero, sizeof(zero), true);
 	CHECK(good());
 	CHECK(blocks_are(im.d.fd, 3, 2, zero));
-	cdb16(cdb, 0x93, 0, BLOCKS - 3, 0);	/* to the end */
+	cdb16(cdb, 0x93, 0, BLOCKS - 3, 3);	/* up to the end */
 	run(&im.d, cdb, 16, blk, sizeof(blk), true);
 	CHECK(good());
 	CHECK(blocks_are(im.d.fd, BLOCKS - 3, 3, blk));
@@ -794,6 +998,67 @@ TEST(scsi_write_same)
 	cdb16(cdb, 0x93, 0, 0, 1);
 	run(&im.d, cdb, 16, blk, 511, true);	/* less than a block */
 	CHECK(bad_field());
+	img_drop(&im);
+}
+
+/*
+ * One request is bounded: 0 blocks ("to the end", WSNZ) and more than
+ * the Block Limits maximum are invalid fields, and nothing is written.
+ */
+TEST(scsi_write_same_bounded)
+{
+	uint64_t big = 2 * SCSI_WRITE_SAME_MAX_BLOCKS + 16;
+	uint8_t blk[512], zero[512] = { 0 }, cdb[16];
+	struct img im;
+
+	img_make(&im, big, false);
+	pattern(blk, sizeof(blk), 9);
+	cdb16(cdb, 0x93, 0, 8, 0);		/* to the end */
+	run(&im.d, cdb, 16, blk, sizeof(blk), true);
+	CHECK(bad_field());
+	CHECK(blocks_are(im.d.fd, 8, 1, zero));
+	cdb10(cdb, 0x41, 0, 0, 0);
+	run(&im.d, cdb, 10, blk, sizeof(blk), true);
+	CHECK(bad_field());
+	cdb16(cdb, 0x93, 0, 0, SCSI_WRITE_SAME_MAX_BLOCKS + 1);
+	run(&im.d, cdb, 16, blk, sizeof(blk), true);
+	CHECK(bad_field());
+	CHECK(blocks_are(im.d.fd, 0, 1, zero));
+	CHECK(blocks_are(im.d.fd, SCSI_WRITE_SAME_MAX_BLOCKS, 1, zero));
+	cdb16(cdb, 0x93, 0, 0, 0xffffffffu);
+	run(&im.d, cdb, 16, blk, sizeof(blk), true);
+	CHECK(bad_field());
+
+	cdb16(cdb, 0x93, 0, 1, SCSI_WRITE_SAME_MAX_BLOCKS);	/* the most */
+	run(&im.d, cdb, 16, blk, sizeof(blk), true);
+	CHECK(good());
+	CHECK(blocks_are(im.d.fd, 1, SCSI_WRITE_SAME_MAX_BLOCKS, blk));
+	CHECK(blocks_are(im.d.fd, SCSI_WRITE_SAME_MAX_BLOCKS + 1, 1, zero));
+	img_drop(&im);
+}
+
+/* Zeroes over written blocks free them (a hole) where the file allows. */
+TEST(scsi_write_same_zeroes_punch)
+{
+	uint8_t *data = malloc(256 * 512), zero[512] = { 0 }, cdb[16];
+	struct stat before, after;
+	struct img im;
+
+	img_make(&im, BLOCKS, false);
+	pattern(data, 256 * 512, 3);
+	cdb10(cdb, 0x2a, 0, 0, 256);
+	run(&im.d, cdb, 10, data, 256 * 512, true);
+	CHECK(good());
+	CHECK_EQ(fsync(im.d.fd), 0);
+	CHECK_EQ(fstat(im.d.fd, &before), 0);
+	cdb16(cdb, 0x93, 0, 0, 256);
+	run(&im.d, cdb, 16, zero, sizeof(zero), true);
+	CHECK(good());
+	CHECK(blocks_are(im.d.fd, 0, 256, zero));
+	CHECK_EQ(fstat(im.d.fd, &after), 0);
+	/* /tmp's file system punches holes on the machines we test on. */
+	CHECK(after.st_blocks < before.st_blocks);
+	free(data);
 	img_drop(&im);
 }
 

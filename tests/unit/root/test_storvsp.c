@@ -130,26 +130,34 @@ static void gpa_build(struct gpa *x, uint32_t offset, uint32_t byte_count,
 
 /* An SRB to (path, target, lun) with a CDB and a buffer of len bytes on
  * pages pfns at offset (no buffer when len is 0). */
+static void srb_packet(struct vstor_packet *p, uint8_t path, uint8_t target,
+		       uint8_t lun, const uint8_t *cdb, uint8_t cdb_len,
+		       uint8_t data_in, uint32_t len)
+{
+	*p = (struct vstor_packet){ .operation = VSTOR_OP_EXECUTE_SRB };
+	p->srb.length = sizeof(p->srb);
+	p->srb.path_id = path;
+	p->srb.target_id = target;
+	p->srb.lun = lun;
+	p->srb.cdb_length = cdb_len;
+	p->srb.sense_info_length = VSTOR_SENSE_MAX;
+	p->srb.data_in = data_in;
+	p->srb.data_transfer_length = len;
+	p->srb.queue_tag = 0xff;
+	p->srb.queue_action = 0x20;
+	p->srb.time_out_value = 60;
+	memcpy(p->srb.cdb, cdb, cdb_len > 16 ? 16 : cdb_len);
+}
+
 static bool srb(struct rig *r, uint8_t path, uint8_t target, uint8_t lun,
 		const uint8_t *cdb, uint8_t cdb_len, uint8_t data_in,
 		uint32_t offset, uint32_t len, const uint64_t *pfns,
 		uint32_t npfns, struct vstor_packet *res)
 {
-	struct vstor_packet p = { .operation = VSTOR_OP_EXECUTE_SRB };
+	struct vstor_packet p;
 	struct gpa x;
 
-	p.srb.length = sizeof(p.srb);
-	p.srb.path_id = path;
-	p.srb.target_id = target;
-	p.srb.lun = lun;
-	p.srb.cdb_length = cdb_len;
-	p.srb.sense_info_length = VSTOR_SENSE_MAX;
-	p.srb.data_in = data_in;
-	p.srb.data_transfer_length = len;
-	p.srb.queue_tag = 0xff;
-	p.srb.queue_action = 0x20;
-	p.srb.time_out_value = 60;
-	memcpy(p.srb.cdb, cdb, cdb_len > 16 ? 16 : cdb_len);
+	srb_packet(&p, path, target, lun, cdb, cdb_len, data_in, len);
 	if (!npfns)
 		return request(r, r->next_id++, &p, NULL, 0, res);
 	gpa_build(&x, offset, len, pfns, npfns);
@@ -556,5 +564,45 @@ TEST(storvsp_random_requests)
 			      &res));
 	}
 	CHECK(fg_logs_once_per_kind(r->g));
+	rig_free(r);
+}
+
+/*
+ * The disk bytes each request moves count against the drain: ten
+ * WRITE SAMEs of 1 MiB each, queued without a doorbell, take two
+ * passes of at most VMBUS_DRAIN_BYTES (8 MiB) each.
+ */
+TEST(storvsp_drain_charges_disk_bytes)
+{
+	struct rig *r = rig_new(true);
+	uint8_t cdb[16] = { 0x93 };
+	struct vstor_packet p, res;
+	struct vmbus_pkt_desc d;
+	struct gpa x;
+	uint32_t len;
+	int done = 0;
+
+	CHECK(r && init_sequence(r));
+	cdb[12] = SCSI_WRITE_SAME_MAX_BLOCKS >> 8 & 0xff;	/* blocks */
+	cdb[13] = SCSI_WRITE_SAME_MAX_BLOCKS & 0xff;
+	srb_packet(&p, 0, 0, 0, cdb, 16, VSTOR_DATA_WRITE, 512);
+	p.flags = VSTOR_FLAG_REQUEST_COMPLETION;
+	gpa_build(&x, 0, 512, data_pfn, 1);
+	r->c.out.ctl->interrupt_mask = 1;
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ(fg_send(r->g, &r->c, VM_PKT_DATA_USING_GPA_DIRECT,
+				 VMBUS_PKT_FLAG_COMPLETION_REQUESTED, 100 + i,
+				 x.bytes, x.len, &p, sizeof(p)), 0);
+	r->c.out.ctl->interrupt_mask = 0;
+	vmbus_server_tick(r->g->s, 1);
+	while (fg_recv(r->g, &r->c, &d, &res, sizeof(res), &len) == 1) {
+		CHECK_EQ(res.srb.scsi_status, SCSI_STATUS_GOOD);
+		done++;
+	}
+	CHECK_EQ(done, VMBUS_DRAIN_BYTES / (SCSI_WRITE_SAME_MAX_BLOCKS * 512));
+	vmbus_server_tick(r->g->s, 2);
+	while (fg_recv(r->g, &r->c, &d, &res, sizeof(res), &len) == 1)
+		done++;
+	CHECK_EQ(done, 10);
 	rig_free(r);
 }

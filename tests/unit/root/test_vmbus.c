@@ -432,9 +432,12 @@ struct echo {
 	bool no_reply;
 	uint32_t max_send;		/* 0: 4096 */
 	struct vmbus_channel *ch;
+	struct vmbus_server *s;
 	int iov_n;			/* vmbus_chan_gpa_iov of the last */
 	uint64_t iov_total;		/* GPA-direct packet */
 	struct iovec iov[8];
+	uint64_t charge;		/* I/O bytes each packet charges */
+	unsigned int stop_at;		/* stop the server at this packet */
 };
 
 static int echo_open(struct vmbus_channel *ch, void *ctx)
@@ -451,6 +454,9 @@ static void echo_packet(struct vmbus_channel *ch, void *ctx,
 	struct echo *e = ctx;
 
 	e->packets++;
+	vmbus_chan_charge(ch, e->charge);
+	if (e->stop_at && e->packets == e->stop_at)
+		vmbus_server_stop(e->s);
 	e->last_len = p->len < sizeof(e->last) ? p->len : sizeof(e->last);
 	memcpy(e->last, p->data, e->last_len);
 	if (e->in_ctl && e->in_ctl->interrupt_mask)
@@ -509,6 +515,7 @@ static struct vmbus_channel *add_echo(struct fake_guest *g, struct echo *e,
 	if (vmbus_device_add(g->s, &d, &ch))
 		return NULL;
 	e->ch = ch;
+	e->s = g->s;
 	return ch;
 }
 
@@ -950,6 +957,62 @@ TEST(vmbus_interrupt_mask_set_while_draining)
 	CHECK_EQ(e.packets, 2);
 	CHECK_EQ(e.ticks, 1);
 	CHECK_EQ(e.last_tick, 5);
+	fg_free(g);
+}
+
+/* Queues n one-byte packets without ringing the doorbell. */
+static void queue_quietly(struct fake_guest *g, struct fg_chan *c, int n)
+{
+	c->out.ctl->interrupt_mask = 1;
+	for (int i = 0; i < n; i++)
+		CHECK_EQ(fg_send(g, c, VM_PKT_DATA_INBAND, 0, i, NULL, 0, "x",
+				 1), 0);
+	c->out.ctl->interrupt_mask = 0;
+}
+
+/* One pass takes at most VMBUS_DRAIN_BYTES of charged I/O. */
+TEST(vmbus_drain_bounded_by_bytes)
+{
+	struct echo e = { .no_reply = true,
+			  .charge = VMBUS_DRAIN_BYTES / 4 };
+	struct fg_chan c;
+	struct fake_guest *g = echo_guest(&e, &c, 0);
+
+	CHECK(g);
+	queue_quietly(g, &c, 10);
+	CHECK_EQ(e.packets, 0);
+	vmbus_server_tick(g->s, 1);
+	CHECK_EQ(e.packets, 4);
+	vmbus_server_tick(g->s, 2);
+	CHECK_EQ(e.packets, 8);
+	vmbus_server_tick(g->s, 3);
+	CHECK_EQ(e.packets, 10);
+	/* Uncharged packets: only the packet count bounds them. */
+	e.charge = 0;
+	queue_quietly(g, &c, 10);
+	vmbus_server_tick(g->s, 4);
+	CHECK_EQ(e.packets, 20);
+	fg_free(g);
+}
+
+/* Once the VM is ending, a drain stops after the packet in hand and
+ * neither doorbells nor ticks take more. */
+TEST(vmbus_stop_ends_drains)
+{
+	struct echo e = { .no_reply = true, .stop_at = 3 };
+	struct fg_chan c;
+	struct fake_guest *g = echo_guest(&e, &c, 0);
+
+	CHECK(g);
+	queue_quietly(g, &c, 10);
+	vmbus_server_tick(g->s, 1);		/* stopped during it */
+	CHECK_EQ(e.packets, 3);
+	CHECK_EQ(e.ticks, 1);
+	vmbus_server_tick(g->s, 2);
+	CHECK_EQ(e.packets, 3);
+	CHECK_EQ(e.ticks, 1);
+	CHECK_EQ(vmbus_signal_event(g->s, c.conn_id, 0), HV_STATUS_SUCCESS);
+	CHECK_EQ(e.packets, 3);
 	fg_free(g);
 }
 
