@@ -25,8 +25,8 @@ linux)
 *)
 	set -- -initrd "$build/tk/$ROOT.elf" -append "$*" ;;
 esac
-# Root Linux runs on single-threaded TCG: QEMU 7.2's multi-threaded TCG
-# now and then loses a root VP's state (see tests/e2e/cases.py).
+# Root Linux runs on single-threaded TCG: under QEMU 7.2's multi-threaded
+# TCG runs with Linux children fail now and then (tests/e2e/cases.py).
 accel=tcg
 [ "${ROOT:-linux}" = linux ] && accel=tcg,thread=single
 exec $QEMU -accel "${ACCEL:-$accel}" -cpu max -smp "${SMP:-2}" -m "${MEM:-2G}" \

@@ -258,8 +258,9 @@ static __noreturn void root_fatal(struct vp *vp, const char *what)
 		pr_err("cpu%u: hsave 0x%llx host vmcb 0x%llx root VP vmcb 0x%llx",
 		       i, hpa_u64(cpus[i].svm_hsave), hpa_u64(cpus[i].host_vmcb),
 		       hpa_u64(cpus[i].root_vp->vmcb_pa));
-	pr_err("root VP %u: cr3 0x%llx (the hypervisor's is 0x%llx)",
-	       vp->index, v->save.cr3, vmm_cr3());
+	pr_err("root VP %u: cr3 0x%llx (the hypervisor's is 0x%llx); this "
+	       "CPU's VM_HSAVE_PA 0x%llx", vp->index, v->save.cr3, vmm_cr3(),
+	       rdmsr(MSR_VM_HSAVE_PA));
 
 	hv_fatal(HV_EXIT_PANIC, "root VP %u: %s (exit 0x%llx info 0x%llx/"
 		 "0x%llx) at rip 0x%llx", vp->index, what,
@@ -367,9 +368,18 @@ void virt_run_root(struct vp *vp)
 {
 	struct percpu *cpu = this_cpu();
 
+	/*
+	 * Debugging aids for the multi-threaded TCG failure (tests/e2e/
+	 * cases.py): before VMRUN the VMCB must not already hold our state
+	 * (something wrote it meanwhile, e.g. a VMRUN whose host-save area
+	 * aliases it); after, VMRUN itself or the exit produced it.
+	 */
 	while (!__atomic_load_n(&vp->init_pending, __ATOMIC_ACQUIRE)) {
+		if (vp_vmcb(vp)->save.cr3 == vmm_cr3())
+			root_fatal(vp, "the root VP's VMCB held the hypervisor's "
+				   "state before VMRUN");
 		enter(cpu, vp, false);
-		if (vp_vmcb(vp)->save.cr3 == vmm_cr3())	/* debugging aid */
+		if (vp_vmcb(vp)->save.cr3 == vmm_cr3())
 			root_fatal(vp, "the root VP holds the hypervisor's state");
 		handle_root_exit(vp);
 	}
