@@ -166,17 +166,6 @@ static bool is_synthetic(u32 msr)
 	return msr >= 0x40000000u && msr <= 0x400000ffu;
 }
 
-static bool valid_pat(u64 pat)
-{
-	for (int i = 0; i < 8; i++) {
-		u8 t = (u8)(pat >> (i * 8));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static enum msr_result reg_read(struct vp *vp, u32 name, u64 *val)
 {
 	struct hv_register_value v;
@@ -309,7 +298,7 @@ enum msr_result msr_write(struct vp *vp, u32 msr, u64 val)
 	case MSR_EFER:
 		return reg_write(vp, HV_REG_EFER, val & ~EFER_SVME);
 	case MSR_PAT:
-		return valid_pat(val) ? reg_write(vp, HV_REG_PAT, val) : MSR_GP;
+		return reg_write(vp, HV_REG_PAT, val);	/* checks the types */
 	case MSR_TSC:
 		return reg_write(vp, HV_REG_TSC, val);
 	case MSR_TSC_AUX:

@@ -151,7 +151,7 @@ static enum hv_status set_special(struct vp *vp, u32 name, u64 lo, u64 hi)
 		v->save.rflags = lo | 0x2;
 		return HV_STATUS_SUCCESS;
 	case HV_REG_EFER:
-			if ((lo & ~EFER_SETTABLE) || !x86_efer_valid(lo))
+			if (lo & ~EFER_SETTABLE)
 			return HV_STATUS_INVALID_PARAMETER;
 		v->save.efer = lo | EFER_SVME;
 		return HV_STATUS_SUCCESS;

@@ -438,20 +438,29 @@ static int stop_graceful(const char *vm, unsigned int timeout)
 	return wait_end(vm, fd, 0);
 }
 
-/* Whether pid still runs (a zombie does not: it holds no partition). */
-static bool running(pid_t pid)
+/* /proc/PID/FILE into buf, NUL-terminated: its length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *file, char *buf, size_t size)
 {
-	char path[64], stat[256];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
-		return false;
-	n = read(fd, stat, sizeof(stat) - 1);
+		return -1;
+	n = read(fd, buf, size - 1);
 	close(fd);
-	stat[n > 0 ? n : 0] = 0;
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* Whether pid still runs (a zombie does not: it holds no partition). */
+static bool running(pid_t pid)
+{
+	char stat[256];
+	ssize_t n = read_proc(pid, "stat", stat, sizeof(stat));
+
 	/* "PID (comm) STATE ...": comm may hold spaces, not ") ". */
 	return n > 0 && strstr(stat, ") ") && strstr(stat, ") ")[2] != 'Z';
 }
@@ -459,16 +468,9 @@ static bool running(pid_t pid)
 /* The pid is a microhv-worker (not a pid reused since). */
 static bool is_worker(pid_t pid)
 {
-	char path[64], comm[32] = "";
-	ssize_t n;
-	int fd;
+	char comm[32];
+	ssize_t n = read_proc(pid, "comm", comm, sizeof(comm));
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, comm, sizeof(comm) - 1);
-	close(fd);
 	return n > 0 && !strncmp(comm, WORKER "\n", (size_t)n);
 }
 
@@ -480,18 +482,10 @@ static pid_t find_worker(const char *vm)
 	pid_t found = -1;
 
 	while (d && found < 0 && (e = readdir(d))) {
-		char path[64], cmd[128] = "";
+		char cmd[128];
 		pid_t pid = atoi(e->d_name);
-		ssize_t n;
-		int fd;
+		ssize_t n = read_proc(pid, "cmdline", cmd, sizeof(cmd));
 
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-		if (fd < 0)
-			continue;
-		n = read(fd, cmd, sizeof(cmd) - 1);
-		close(fd);
-		cmd[n > 0 ? n : 0] = 0;
 		/* argv[0] then argv[1], NUL-separated */
 		if (n > 0 && (size_t)n > strlen(cmd) + 1 && is_worker(pid) &&
 		    !strcmp(cmd + strlen(cmd) + 1, vm))

@@ -332,6 +332,18 @@ u32 tk_child_run(struct tk_child *c)
 	}
 }
 
+u64 tk_memory_balance(u64 id, u64 *in_use)
+{
+	struct hv_input_withdraw_memory *in = tk_hc_in();
+	struct hv_output_get_memory_balance *out = tk_hc_out();
+
+	in->partition_id = id;
+	in->proximity_domain_info = 0;
+	TK_CHECK_EQ(tk_status(tk_hvcall(HVCALL_GET_MEMORY_BALANCE, 0, 0)), 0);
+	*in_use = out->pages_in_use;
+	return out->pages_available;
+}
+
 void tk_withdraw_all(u64 id)
 {
 	for (;;) {

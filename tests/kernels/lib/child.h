@@ -41,6 +41,9 @@ int tk_child_load_self(struct tk_child *c, u64 arg);
  */
 u32 tk_child_run(struct tk_child *c);
 
+/* GetMemoryBalance of id's pool: pages available; *in_use the rest. */
+u64 tk_memory_balance(u64 id, u64 *in_use);
+
 /* Withdraws every free page of id's pool back into this kernel. */
 void tk_withdraw_all(u64 id);
 

@@ -25,18 +25,6 @@ static u16 deposit_new(u64 target, u32 n)
 	return tk_status(tk_deposit(target, pages, n));
 }
 
-static u64 balance(u64 target, u64 *in_use)
-{
-	struct hv_input_withdraw_memory *in = tk_hc_in();
-	struct hv_output_get_memory_balance *out = tk_hc_out();
-
-	in->partition_id = target;
-	in->proximity_domain_info = 0;
-	TK_CHECK_EQ(tk_status(tk_hvcall(HVCALL_GET_MEMORY_BALANCE, 0, 0)), 0);
-	*in_use = out->pages_in_use;
-	return out->pages_available;
-}
-
 static void create_starved_then_fed(void)
 {
 	u64 in_use;
@@ -50,7 +38,7 @@ static void create_starved_then_fed(void)
 		    HV_STATUS_INVALID_PARAMETER);	/* an xAPIC only */
 	TK_CHECK_EQ(tk_status(tk_create_partition(FLAGS, &id)), 0);
 	TK_CHECK(id > HV_ROOT_PARTITION_ID);
-	TK_CHECK_EQ(balance(HV_PARTITION_ID_SELF, &in_use), 0);
+	TK_CHECK_EQ(tk_memory_balance(HV_PARTITION_ID_SELF, &in_use), 0);
 	TK_CHECK_EQ(in_use, 1);
 	/* Initialize needs pages in the child's own pool. */
 	TK_CHECK_EQ(fast(HVCALL_INITIALIZE_PARTITION, id, 0),
@@ -294,7 +282,7 @@ static void vps(void)
 	TK_CHECK_EQ(create_vp(64, 0), HV_STATUS_INVALID_VP_INDEX);
 	TK_CHECK_EQ(create_vp(0, 0), 0);
 	TK_CHECK_EQ(create_vp(0, 0), HV_STATUS_INVALID_VP_INDEX);
-	balance(id, &in_use);
+	tk_memory_balance(id, &in_use);
 	TK_CHECK(in_use >= 2);
 	/* Reset state, explicitly suspended. */
 	TK_CHECK_EQ(tk_status(tk_get_vp_reg(id, 0, HV_REG_RIP, &v)), 0);
@@ -346,10 +334,10 @@ static void teardown(void)
 	TK_CHECK_EQ(tk_status(tk_deposit(id, &dep, 1)),
 		    HV_STATUS_INVALID_PARTITION_STATE);
 	tk_free_page(dep);
-	avail = balance(id, &in_use);
+	avail = tk_memory_balance(id, &in_use);
 	TK_CHECK_EQ(in_use, 0);			/* all back in the pool */
 	tk_withdraw_all(id);
-	TK_CHECK_EQ(balance(id, &in_use), 0);
+	TK_CHECK_EQ(tk_memory_balance(id, &in_use), 0);
 	{
 		struct hv_input_withdraw_memory *in = tk_hc_in();
 		u64 r;

@@ -123,13 +123,10 @@ static void race(enum race k, u64 id)
 
 static u64 root_pool_in_use(void)
 {
-	struct hv_input_withdraw_memory *in = tk_hc_in();
-	struct hv_output_get_memory_balance *out = tk_hc_out();
+	u64 in_use;
 
-	in->partition_id = HV_PARTITION_ID_SELF;
-	in->proximity_domain_info = 0;
-	TK_CHECK_EQ(tk_status(tk_hvcall(HVCALL_GET_MEMORY_BALANCE, 0, 0)), 0);
-	return out->pages_in_use;
+	tk_memory_balance(HV_PARTITION_ID_SELF, &in_use);
+	return in_use;
 }
 
 static u64 new_partition(void)
